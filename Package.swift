@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "NotiLog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "notilogctl", targets: ["notilogctl"]),
         .library(name: "NotiLogCore", targets: ["NotiLogCore"]),
@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
-        // Records, syslog parsers, framers, the RFC 5424 formatter. No I/O.
+        // Records, syslog parsers, framers, the RFC 5424 formatter, the query language. No I/O.
         .target(
             name: "NotiLogCore",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]

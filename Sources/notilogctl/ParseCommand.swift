@@ -11,7 +11,8 @@ struct ParseCommand: ParsableCommand {
         discussion: """
             Reads one wire message per line from each FILE (standard input when none), or a captured TCP stream \
             with --framing octet|auto. Prints a table, or JSON lines with --json (the same record shape as the \
-            HTTP API). Exit status: 0, or 1 with --strict when any message had a parse problem, 2 on errors.
+            HTTP API). Exit status: 0; 1 with --strict when any message had a parse problem; 2 when a file \
+            cannot be read; 64 for a usage error.
             """
     )
 
@@ -57,7 +58,9 @@ struct ParseCommand: ParsableCommand {
             do {
                 bytes = try Self.read(path)
             } catch {
-                throw ParseCommandError("cannot read \(path): \(error.localizedDescription)")
+                output.finish()
+                FileHandle.standardError.write(Data("notilogctl parse: cannot read \(path): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(2)
             }
             for frame in SyslogFrameDecoder.frames(in: bytes, framing: framing, maxFrameSize: maxFrameSize) {
                 var record = parser.parse(Array(frame.bytes.readableBytesView), receivedAt: received, source: source)
@@ -76,14 +79,9 @@ struct ParseCommand: ParsableCommand {
     }
 
     static func timestamp(_ text: String) -> SyslogTimestamp? {
-        let record = SyslogParser().parse("<13>1 \(text) - - - -", receivedAt: SyslogTimestamp(seconds: 0))
+        let record = SyslogParser().parse("<13>1 \(text) - - - - -", receivedAt: SyslogTimestamp(seconds: 0))
         return record.problems.isEmpty ? record.timestamp : nil
     }
-}
-
-struct ParseCommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension SyslogFraming: ExpressibleByArgument {}

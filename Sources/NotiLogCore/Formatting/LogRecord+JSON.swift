@@ -60,19 +60,7 @@ extension LogRecord {
         JSON.key("source", &out)
         if let source { JSON.append(string: source, to: &out) } else { JSON.null(&out) }
         JSON.key("problems", &out)
-        out.append(UInt8(ascii: "["))
-        for (n, problem) in problems.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "{"))
-            JSON.key("field", &out, first: true)
-            JSON.append(string: problem.field.rawValue, to: &out)
-            JSON.key("column", &out)
-            JSON.append(number: problem.column, to: &out)
-            JSON.key("reason", &out)
-            JSON.append(string: problem.reason, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "]"))
+        JSON.append(problems: problems, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -138,6 +126,22 @@ public enum JSON {
         out.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { out.append(contentsOf: $0) }
         out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    static func append(problems: [ParseProblem], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (n, problem) in problems.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            key("field", &out, first: true)
+            append(string: problem.field.rawValue, to: &out)
+            key("column", &out)
+            append(number: problem.column, to: &out)
+            key("reason", &out)
+            append(string: problem.reason, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }

@@ -36,22 +36,7 @@ public struct RFC5424Formatter: Sendable {
             appendHeader(s, r.msgIDSpan, max: 32, &out)
             out.append(ASCII.space)
             if let entries = r.sdEntries, !entries.isEmpty, entries[0].isElement {
-                var open = false
-                for e in entries {
-                    if e.isElement {
-                        if open { out.append(ASCII.rbracket) }
-                        out.append(ASCII.lbracket)
-                        appendName(s, e.name, &out)
-                        open = true
-                    } else {
-                        out.append(ASCII.space)
-                        appendName(s, e.name, &out)
-                        out.append(contentsOf: [ASCII.equals, ASCII.quote])
-                        appendValue(s, e, &out)
-                        out.append(ASCII.quote)
-                    }
-                }
-                out.append(ASCII.rbracket)
+                Self.appendStructuredData(entries, storage: s, to: &out)
             } else {
                 out.append(ASCII.dash)
             }
@@ -65,6 +50,30 @@ public struct RFC5424Formatter: Sendable {
         }
     }
 
+    /// SD-ELEMENTs with names made valid and values escaped.
+    static func appendStructuredData(_ entries: [SDEntry], storage: [UInt8], to out: inout [UInt8]) {
+        storage.withUnsafeBufferPointer { appendStructuredData(entries, storage: $0, to: &out) }
+    }
+
+    static func appendStructuredData(_ entries: [SDEntry], storage s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var open = false
+        for e in entries {
+            if e.isElement {
+                if open { out.append(ASCII.rbracket) }
+                out.append(ASCII.lbracket)
+                appendName(s, e.name, &out)
+                open = true
+            } else if open {
+                out.append(ASCII.space)
+                appendName(s, e.name, &out)
+                out.append(contentsOf: [ASCII.equals, ASCII.quote])
+                appendValue(s, e, &out)
+                out.append(ASCII.quote)
+            }
+        }
+        if open { out.append(ASCII.rbracket) }
+    }
+
     private func appendHeader(_ s: UnsafeBufferPointer<UInt8>, _ span: ByteSpan, max: Int, _ out: inout [UInt8]) {
         out.append(ASCII.space)
         if span.isAbsent || span.count == 0 { return out.append(ASCII.dash) }
@@ -73,7 +82,7 @@ public struct RFC5424Formatter: Sendable {
         }
     }
 
-    private func appendName(_ s: UnsafeBufferPointer<UInt8>, _ span: ByteSpan, _ out: inout [UInt8]) {
+    private static func appendName(_ s: UnsafeBufferPointer<UInt8>, _ span: ByteSpan, _ out: inout [UInt8]) {
         if span.isAbsent || span.count == 0 { return out.append(UInt8(ascii: "_")) }
         for b in s[span.range].prefix(32) {
             out.append(ASCII.isSDNameChar(b) ? b : UInt8(ascii: "_"))
@@ -81,7 +90,7 @@ public struct RFC5424Formatter: Sendable {
     }
 
     /// PARAM-VALUE with `"`, `\` and `]` escaped; a value stored still escaped (as parsed) is first un-escaped.
-    private func appendValue(_ s: UnsafeBufferPointer<UInt8>, _ e: SDEntry, _ out: inout [UInt8]) {
+    private static func appendValue(_ s: UnsafeBufferPointer<UInt8>, _ e: SDEntry, _ out: inout [UInt8]) {
         guard !e.value.isAbsent else { return }
         func put(_ b: UInt8) {
             if b == ASCII.quote || b == ASCII.backslash || b == ASCII.rbracket { out.append(ASCII.backslash) }

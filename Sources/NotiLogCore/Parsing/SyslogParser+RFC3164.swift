@@ -1,10 +1,10 @@
 /// RFC 3164 as real senders write it, and the vendor shapes built on it:
 ///
-///     [<PRI>][SEQ: ][*|.]TIMESTAMP[ ZONE][:] [HOSTNAME] [TAG[\[PID\]]:] MSG
+///     [<PRI>][SEQ: [SEQ: ][ORIGIN: ]][*|.]TIMESTAMP[ ZONE][:] [HOSTNAME] [TAG[\[PID\]]:] MSG
 ///
-/// TIMESTAMP is `Mmm dd[ yyyy] hh:mm:ss[.frac]` or RFC 3339. Vendor metadata that has an IANA-registered SD-ID
-/// is kept as structured data: Cisco sequence numbers as `meta sequenceId`, Cisco's `*`/`.` unsynced-clock
-/// markers as `timeQuality isSynced="0"`.
+/// TIMESTAMP is `[yyyy ]Mmm dd[ yyyy] hh:mm:ss[.frac]` or RFC 3339; SEQ may be empty (NX-OS writes `<189>: `).
+/// Vendor metadata that has an IANA-registered SD-ID is kept as structured data: Cisco sequence numbers as
+/// `meta sequenceId`, Cisco's `*`/`.` unsynced-clock markers as `timeQuality isSynced="0"`.
 extension ParseState {
     mutating func parseRFC3164() {
         let hadPRI = i > 0
@@ -164,28 +164,45 @@ extension ParseState {
     // MARK: Cisco
 
     /// IOS `service sequence-numbers`: `NNN: ` right after the PRI, optionally followed by an origin-id host
-    /// name (`NNN: router1: *Mar  1 ...`).
+    /// name (`NNN: router1: *Mar  1 ...`). NX-OS writes `: ` with no number (`<189>: 2023 Oct 11 ...`).
     mutating func parseCiscoSequence() -> Bool {
         var j = i
         while j < end, j - i < 11, ASCII.isDigit(p[j]) { j += 1 }
-        guard j > i, j + 1 < end, p[j] == ASCII.colon, p[j + 1] == ASCII.space else { return false }
+        guard j + 1 < end, p[j] == ASCII.colon, p[j + 1] == ASCII.space else { return false }
+        if j == i {
+            guard i > 0 else { return false }  // only right after a PRI
+            i = j + 2
+            return true
+        }
         addDerivedSD(id: "meta", param: "sequenceId", value: ByteSpan(i, j))
         i = j + 2
+        skipSecondCiscoCounter()
         // origin-id: a host name and ": " before the time
         var k = i
         while k < end, ASCII.isHostnameChar(p[k]) { k += 1 }
         if k > i, k + 2 < end, p[k] == ASCII.colon, p[k + 1] == ASCII.space,
-            p[k + 2] == ASCII.star || p[k + 2] == ASCII.dot || ASCII.isAlpha(p[k + 2]),
             !(k - i == 3 && SyslogParser.month(p, i) != nil)
         {
-            let afterHost = k + 2
-            let timeStart = p[afterHost] == ASCII.star || p[afterHost] == ASCII.dot ? afterHost + 1 : afterHost
+            let hostStart = i
+            i = k + 2
+            skipSecondCiscoCounter()
+            let timeStart = i < end && (p[i] == ASCII.star || p[i] == ASCII.dot) ? i + 1 : i
             if SyslogParser.parseBSDTime(p, start: timeStart, end: end, allowZone: true) != nil {
-                hostname = ByteSpan(i, k)
-                i = afterHost
+                hostname = ByteSpan(hostStart, k)
+            } else {
+                i = hostStart
             }
         }
         return true
+    }
+
+    /// With both `logging message-counter syslog` and `service sequence-numbers` IOS writes two counters
+    /// (`<190>421370: 421366: Nov 23 ...`). The first is `meta sequenceId`; the second is skipped, so that it
+    /// is not read as an origin-id host name.
+    mutating func skipSecondCiscoCounter() {
+        var k = i
+        while k < end, k - i < 11, ASCII.isDigit(p[k]) { k += 1 }
+        if k > i, k + 2 < end, p[k] == ASCII.colon, p[k + 1] == ASCII.space { i = k + 2 }
     }
 
     /// `%FACILITY[-SUB]-SEVERITY-MNEMONIC:` (IOS, IOS-XE, NX-OS, ASA): app is FACILITY[-SUB], msgid the mnemonic.

@@ -137,10 +137,18 @@ extension SyslogParser {
         }
     }
 
-    /// BSD `Mmm dd hh:mm:ss` as senders write it: day space-padded or not, an optional year before the time,
-    /// an optional fraction, and (with `allowZone`, for Cisco) a zone abbreviation before a `:`.
+    /// BSD `Mmm dd hh:mm:ss` as senders write it: day space-padded or not, an optional year before the time
+    /// (or before the month, as NX-OS writes it), an optional fraction, and (with `allowZone`, for Cisco) a zone
+    /// abbreviation before a `:`.
     static func parseBSDTime(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int, allowZone: Bool) -> (WireTime, Int)? {
         var i = start
+        var year: Int64? = nil
+        if i + 5 <= end, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]), ASCII.isDigit(p[i + 3]),
+            p[i + 4] == ASCII.space
+        {
+            year = Int64(p[i] &- 48) * 1000 + Int64(p[i + 1] &- 48) * 100 + Int64(p[i + 2] &- 48) * 10 + Int64(p[i + 3] &- 48)
+            i += 5
+        }
         guard i + 14 <= end, let month = month(p, i), p[i + 3] == ASCII.space else { return nil }
         i += 4
         if p[i] == ASCII.space { i += 1 }
@@ -153,8 +161,7 @@ extension SyslogParser {
         }
         guard i < end, p[i] == ASCII.space else { return nil }
         i += 1
-        var year: Int64? = nil
-        if i + 5 <= end, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]), ASCII.isDigit(p[i + 3]),
+        if year == nil, i + 5 <= end, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]), ASCII.isDigit(p[i + 3]),
             p[i + 4] == ASCII.space
         {
             year = Int64(p[i] &- 48) * 1000 + Int64(p[i + 1] &- 48) * 100 + Int64(p[i + 2] &- 48) * 10 + Int64(p[i + 3] &- 48)
@@ -172,11 +179,19 @@ extension SyslogParser {
             (nanos, digits) = readFraction(p, &i, end: end)
         }
         var zone: Range<Int>? = nil
-        // A zone name only where Cisco puts one: after a marked, year-bearing or fractional time.
-        if allowZone || year != nil || digits > 0, i + 3 < end, p[i] == ASCII.space, ASCII.isUpper(p[i + 1]) {
+        // A zone name only where Cisco puts one: `UTC:` right before a `%FAC-SEV-MNEMONIC`, or an upper-case name
+        // after a time that carries Cisco's marks (sequence number or clock marker: `allowZone`). Elsewhere an
+        // upper-case word before a colon is a tag (`WEB: ...`) and must not vanish. `clock timezone` names may be
+        // mixed case ("NewYork"); such a name is taken only right before a mnemonic.
+        if i + 3 < end, p[i] == ASCII.space, ASCII.isUpper(p[i + 1]) {
             var j = i + 1
-            while j < end, j - i <= 6, ASCII.isUpper(p[j]) { j += 1 }
-            if j < end, p[j] == ASCII.colon, j - i >= 3 {
+            var allUpper = true
+            while j < end, j - i <= 7, ASCII.isAlpha(p[j]) {
+                if !ASCII.isUpper(p[j]) { allUpper = false }
+                j += 1
+            }
+            let beforeMnemonic = j + 2 < end && p[j + 1] == ASCII.space && p[j + 2] == ASCII.percent
+            if j < end, p[j] == ASCII.colon, j - i >= 3, (allUpper && j - i <= 6 && allowZone) || beforeMnemonic {
                 zone = (i + 1)..<j
                 i = j
             }
@@ -196,13 +211,12 @@ extension SyslogParser {
         -> SyslogTimestamp?
     {
         var offsetKnown = t.utcOffset
-        var zone = zone
         if offsetKnown == nil, let name = t.zoneName {
             let abbreviation = String(decoding: UnsafeBufferPointer(rebasing: p[name]), as: UTF8.self)
             if abbreviation == "UTC" || abbreviation == "GMT" || abbreviation == "Z" {
                 offsetKnown = 0
-            } else if let named = TimeZone(abbreviation: abbreviation) {
-                zone = named
+            } else if let fixed = Self.utcOffset(abbreviation: abbreviation, near: receivedAt.seconds) {
+                offsetKnown = fixed
             }
         }
         func utc(_ year: Int64) -> Int64? {
@@ -232,6 +246,20 @@ extension SyslogParser {
         }
         return SyslogTimestamp(seconds: seconds, nanoseconds: t.nanoseconds, fractionDigits: t.fractionDigits)
     }
+
+    /// The one offset a zone abbreviation stands for, whatever the season: a device that says `CET` in July has
+    /// no summer time configured and is at +01:00; `CEST` is +02:00. Nil for a name Foundation does not know.
+    static func utcOffset(abbreviation: String, near seconds: Int64) -> Int? {
+        guard let zone = TimeZone(abbreviation: abbreviation) else { return nil }
+        let date = Date(timeIntervalSince1970: Double(seconds))
+        let standard = zone.secondsFromGMT(for: date) - Int(zone.daylightSavingTimeOffset(for: date))
+        return daylightAbbreviations.contains(abbreviation) ? standard + 3600 : standard
+    }
+
+    /// The summer-time names among `TimeZone.abbreviationDictionary`'s keys (each one hour ahead of standard).
+    static let daylightAbbreviations: Set<String> = [
+        "ADT", "AKDT", "BRST", "BST", "CDT", "CEST", "CLST", "EDT", "EEST", "MDT", "MSD", "NDT", "NZDT", "PDT", "WEST",
+    ]
 
     @inline(__always)
     func offset(at utcSeconds: Int64, zone: TimeZone?) -> Int {

@@ -27,25 +27,51 @@ public struct SyslogParser: Sendable {
 
     /// Parses one frame (its trailing LF, CR and NUL are not part of the message).
     public func parse(_ frame: [UInt8], receivedAt: SyslogTimestamp, source: String? = nil) -> LogRecord {
-        frame.withUnsafeBufferPointer { p in
-            var state = ParseState(p: p, parser: self, receivedAt: receivedAt)
-            state.run()
-            return state.makeRecord(storage: frame, source: source)
-        }
+        parseOwned(frame, receivedAt: receivedAt, source: source)
     }
 
+    /// Parses a frame from a socket buffer; the record's storage is the one copy made, with room for the few
+    /// bytes of text the parser may derive (vendor SD names).
     public func parse(_ frame: UnsafeRawBufferPointer, receivedAt: SyslogTimestamp, source: String? = nil) -> LogRecord {
-        parse(Array(frame), receivedAt: receivedAt, source: source)
+        let storage = [UInt8](unsafeUninitializedCapacity: frame.count + Self.derivedTextRoom) { buffer, count in
+            if let base = frame.baseAddress, frame.count > 0 {
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: frame.count)
+            }
+            count = frame.count
+        }
+        return parseOwned(storage, receivedAt: receivedAt, source: source)
     }
 
     public func parse(_ frame: some StringProtocol, receivedAt: SyslogTimestamp, source: String? = nil) -> LogRecord {
-        parse(Array(frame.utf8), receivedAt: receivedAt, source: source)
+        var storage: [UInt8] = []
+        storage.reserveCapacity(frame.utf8.count + Self.derivedTextRoom)
+        storage.append(contentsOf: frame.utf8)
+        return parseOwned(storage, receivedAt: receivedAt, source: source)
+    }
+
+    /// Enough for the derived SD names (`timeQuality isSynced 0 meta sequenceId`).
+    static let derivedTextRoom = 48
+
+    private func parseOwned(_ frame: consuming [UInt8], receivedAt: SyslogTimestamp, source: String?) -> LogRecord {
+        var storage = frame
+        let frameLength = storage.count
+        var state = storage.withUnsafeBufferPointer { p in
+            var state = ParseState(p: p, parser: self, receivedAt: receivedAt)
+            state.run()
+            return state.detached()
+        }
+        // The derived text goes after the frame, in place when the storage is ours and has room.
+        if !state.extra.isEmpty {
+            storage.append(contentsOf: state.extra)
+            state.extra = []
+        }
+        return state.makeRecord(storage: storage, frameLength: frameLength, source: source)
     }
 }
 
 /// The working state of one parse. Indexes are 0-based into the frame; problems report them 1-based.
 struct ParseState {
-    let p: UnsafeBufferPointer<UInt8>
+    var p: UnsafeBufferPointer<UInt8>
     let parser: SyslogParser
     let receivedAt: SyslogTimestamp
     /// End of the message: the frame without its trailing LF, CR and NUL bytes.
@@ -157,6 +183,7 @@ struct ParseState {
 
     /// Stores derived text after the frame and returns its span.
     mutating func derived(_ text: StaticString) -> ByteSpan {
+        if extra.isEmpty { extra.reserveCapacity(SyslogParser.derivedTextRoom) }
         let start = p.count + extra.count
         text.withUTF8Buffer { extra.append(contentsOf: $0) }
         return ByteSpan(start, p.count + extra.count)
@@ -166,7 +193,10 @@ struct ParseState {
     mutating func addDerivedSD(id: StaticString, param: StaticString, value: ByteSpan) {
         let idSpan = derived(id)
         let paramSpan = derived(param)
-        if sd == nil { sd = [] }
+        if sd == nil {
+            sd = []
+            sd!.reserveCapacity(4)
+        }
         sd!.append(.element(idSpan))
         sd!.append(.param(paramSpan, value, escaped: false))
     }
@@ -178,11 +208,16 @@ struct ParseState {
         message = ByteSpan(s, end)
     }
 
-    func makeRecord(storage frame: [UInt8], source: String?) -> LogRecord {
-        var storage = frame
-        if !extra.isEmpty { storage.append(contentsOf: extra) }
-        return LogRecord(
-            storage: storage, frameLength: frame.count, frameIsValidUTF8: frameIsValidUTF8, facility: facility,
+    /// The state without its pointer into the frame, to outlive the buffer access.
+    func detached() -> ParseState {
+        var copy = self
+        copy.p = UnsafeBufferPointer(start: nil, count: 0)
+        return copy
+    }
+
+    func makeRecord(storage: [UInt8], frameLength: Int, source: String?) -> LogRecord {
+        LogRecord(
+            storage: storage, frameLength: frameLength, frameIsValidUTF8: frameIsValidUTF8, facility: facility,
             severity: severity, timestamp: timestamp, receivedAt: receivedAt, source: source, format: format,
             hostname: hostname, app: app, procID: procID, msgID: msgID, message: message, sd: sd, problems: problems)
     }

@@ -232,6 +232,10 @@ extension LogRecord: Hashable {
 
     private func fieldBytesEqual(_ other: LogRecord, _ a: ByteSpan, _ b: ByteSpan) -> Bool {
         if a.isAbsent || b.isAbsent { return a.isAbsent == b.isAbsent }
+        if !frameIsValidUTF8 || !other.frameIsValidUTF8 {
+            // Text read from invalid UTF-8 compares as decoded (the raw frame is compared on its own).
+            return string(a) == other.string(b)
+        }
         return storage[a.range].elementsEqual(other.storage[b.range])
     }
 
