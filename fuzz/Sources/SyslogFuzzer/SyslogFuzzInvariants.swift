@@ -1,0 +1,1 @@
+../../../Tests/NotiLogCoreTests/FuzzRegressionTests.swift
