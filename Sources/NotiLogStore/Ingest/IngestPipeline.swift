@@ -1,0 +1,291 @@
+import NotiLogCore
+import ServiceLifecycle
+import Synchronization
+
+/// The one way into the store: a bounded queue in front of a batch writer.
+///
+/// Listeners `offer` parsed records. When the queue is full, stream senders (TCP, TLS, HTTP) are told to wait
+/// (`waitForCapacity`) and stop reading meanwhile; datagram senders (`offerOrDrop`) lose the records, and the
+/// loss is counted. The writer commits one transaction per batch (`batchSize` records, or what arrived within
+/// `maxBatchDelay`), and only committed records reach `committed()` subscribers — the rule engine and live tail.
+///
+/// As a `Service` it stops on graceful shutdown after committing everything already queued.
+public final class IngestPipeline: Service {
+    public struct Configuration: Sendable, Hashable {
+        /// Records waiting for the writer before senders are slowed (or datagrams dropped).
+        public var queueCapacity: Int = 100_000
+        public var batchSize: Int = 5_000
+        public var maxBatchDelay: Duration = .milliseconds(200)
+
+        public init(queueCapacity: Int = 100_000, batchSize: Int = 5_000, maxBatchDelay: Duration = .milliseconds(200)) {
+            self.queueCapacity = queueCapacity
+            self.batchSize = batchSize
+            self.maxBatchDelay = maxBatchDelay
+        }
+    }
+
+    /// Running totals, for `/metrics` and `status`.
+    public struct Counters: Sendable, Hashable {
+        public var accepted: Int64 = 0
+        public var droppedQueueFull: Int64 = 0
+        /// Offered after shutdown began (datagrams only; stream senders are told to retry).
+        public var droppedShutdown: Int64 = 0
+        /// Records the store would not take while shutting down (an operator must look at the store).
+        public var lostAtShutdown: Int64 = 0
+        public var committed: Int64 = 0
+        public var batches: Int64 = 0
+        public var failedBatches: Int64 = 0
+        public var lastBatchSize: Int = 0
+        public var lastCommitSeconds: Double = 0
+        public var queued: Int = 0
+    }
+
+    public enum Offer: Sendable, Equatable {
+        case accepted
+        /// Nothing was queued: wait for `waitForCapacity()` and offer again.
+        case full
+        /// The pipeline is shutting down and takes nothing more.
+        case closed
+    }
+
+    private struct State: ~Copyable {
+        var chunks: [[LogRecord]] = []
+        var head = 0
+        var queued = 0
+        var closing = false
+        var writerWakeup: CheckedContinuation<Void, Never>?
+        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
+        var subscribers: [Int: AsyncStream<[StoredRecord]>.Continuation] = [:]
+        var nextSubscriber = 0
+        var counters = Counters()
+    }
+
+    public let configuration: Configuration
+    private let store: any LogStore
+    private let state = Mutex(State())
+
+    public init(store: any LogStore, configuration: Configuration = Configuration()) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    public var counters: Counters {
+        state.withLock { s in
+            var c = s.counters
+            c.queued = s.queued
+            return c
+        }
+    }
+
+    // MARK: Producers
+
+    /// Queues the records if there is room for them (a batch larger than the whole queue is let in when the
+    /// queue is empty, so it cannot wait forever).
+    public func offer(_ records: [LogRecord]) -> Offer {
+        guard !records.isEmpty else { return .accepted }
+        let (result, wake) = state.withLock { s -> (Offer, CheckedContinuation<Void, Never>?) in
+            if s.closing { return (.closed, nil) }
+            guard s.queued == 0 || s.queued + records.count <= configuration.queueCapacity else { return (.full, nil) }
+            s.chunks.append(records)
+            s.queued += records.count
+            s.counters.accepted += Int64(records.count)
+            let w = s.writerWakeup
+            s.writerWakeup = nil
+            return (.accepted, w)
+        }
+        wake?.resume()
+        return result
+    }
+
+    /// Queues the records, or drops and counts them when the queue is full (UDP). Returns whether they were queued.
+    @discardableResult
+    public func offerOrDrop(_ records: [LogRecord]) -> Bool {
+        switch offer(records) {
+        case .accepted:
+            return true
+        case .full:
+            state.withLock { $0.counters.droppedQueueFull += Int64(records.count) }
+            return false
+        case .closed:
+            state.withLock { $0.counters.droppedShutdown += Int64(records.count) }
+            return false
+        }
+    }
+
+    /// Returns when the queue has room again (or the pipeline is shutting down).
+    public func waitForCapacity() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.closing || s.queued < configuration.queueCapacity { return true }
+                s.capacityWaiters.append(c)
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    /// Offers, waiting for room as long as it takes (for HTTP ingest and tests). False when shutting down.
+    public func submit(_ records: [LogRecord]) async -> Bool {
+        while true {
+            switch offer(records) {
+            case .accepted: return true
+            case .closed: return false
+            case .full: await waitForCapacity()
+            }
+        }
+    }
+
+    // MARK: Subscribers
+
+    /// Committed records, in commit order, with their ids. A subscriber that falls `bufferedBatches` behind
+    /// loses the oldest batches it has not read (the store still has them).
+    public func committed(bufferedBatches: Int = 64) -> AsyncStream<[StoredRecord]> {
+        let (stream, continuation) = AsyncStream.makeStream(of: [StoredRecord].self, bufferingPolicy: .bufferingNewest(bufferedBatches))
+        let id = state.withLock { s in
+            let id = s.nextSubscriber
+            s.nextSubscriber += 1
+            s.subscribers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    // MARK: Writer
+
+    public func run() async throws {
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await writeLoop()
+        } onCancelOrGracefulShutdown: {
+            self.beginClosing()
+        }
+        let subscribers = state.withLock { s in
+            let all = Array(s.subscribers.values)
+            s.subscribers.removeAll()
+            return all
+        }
+        for s in subscribers { s.finish() }
+    }
+
+    /// Stops accepting records; the writer commits what is queued and `run` returns.
+    public func beginClosing() {
+        let (writer, waiters) = state.withLock { s in
+            s.closing = true
+            let w = s.writerWakeup
+            s.writerWakeup = nil
+            let waiters = s.capacityWaiters
+            s.capacityWaiters.removeAll()
+            return (w, waiters)
+        }
+        writer?.resume()
+        for w in waiters { w.resume() }
+    }
+
+    private func writeLoop() async {
+        while true {
+            let batch = await nextBatch()
+            guard let batch else { return }
+            await commit(batch)
+        }
+    }
+
+    /// Up to `batchSize` records: waits for the first record, then up to `maxBatchDelay` for the batch to fill.
+    /// Nil when closing and nothing is left.
+    private func nextBatch() async -> [LogRecord]? {
+        // Wait until something is queued.
+        while true {
+            let (empty, closing) = state.withLock { ($0.queued == 0, $0.closing) }
+            if !empty { break }
+            if closing { return nil }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { s -> Bool in
+                    if s.queued > 0 || s.closing { return true }
+                    s.writerWakeup = c
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        }
+        // Give a partial batch a moment to fill, unless closing.
+        let deadline = ContinuousClock.now + configuration.maxBatchDelay
+        while ContinuousClock.now < deadline {
+            let (full, closing) = state.withLock { ($0.queued >= configuration.batchSize, $0.closing) }
+            if full || closing { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return takeBatch()
+    }
+
+    private func takeBatch() -> [LogRecord] {
+        let (batch, waiters) = state.withLock { s -> ([LogRecord], [CheckedContinuation<Void, Never>]) in
+            var batch: [LogRecord] = []
+            batch.reserveCapacity(min(s.queued, configuration.batchSize))
+            while s.head < s.chunks.count, batch.count < configuration.batchSize {
+                let chunk = s.chunks[s.head]
+                let room = configuration.batchSize - batch.count
+                if chunk.count <= room {
+                    batch.append(contentsOf: chunk)
+                    s.chunks[s.head] = []
+                    s.head += 1
+                } else {
+                    batch.append(contentsOf: chunk[..<room])
+                    s.chunks[s.head] = Array(chunk[room...])
+                }
+            }
+            if s.head > 1024 || s.head == s.chunks.count {
+                s.chunks.removeFirst(s.head)
+                s.head = 0
+            }
+            s.queued -= batch.count
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if s.queued < configuration.queueCapacity {
+                waiters = s.capacityWaiters
+                s.capacityWaiters.removeAll()
+            }
+            return (batch, waiters)
+        }
+        for w in waiters { w.resume() }
+        return batch
+    }
+
+    private func commit(_ batch: [LogRecord]) async {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            do {
+                let ids = try await store.insert(batch)
+                let elapsed = ContinuousClock.now - started
+                var stored: [StoredRecord] = []
+                if let ids {
+                    stored.reserveCapacity(batch.count)
+                    for (id, record) in zip(ids, batch) { stored.append(StoredRecord(id: id, record: record)) }
+                }
+                let subscribers = state.withLock { s in
+                    s.counters.committed += Int64(batch.count)
+                    s.counters.batches += 1
+                    s.counters.lastBatchSize = batch.count
+                    s.counters.lastCommitSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    return Array(s.subscribers.values)
+                }
+                for s in subscribers { s.yield(stored) }
+                return
+            } catch {
+                // The store is unavailable (disk full, locked): keep the batch and retry with backoff; the bounded
+                // queue slows senders meanwhile instead of losing their records.
+                attempt += 1
+                let giveUp = state.withLock { s in
+                    s.counters.failedBatches += 1
+                    if s.closing && attempt >= 5 {
+                        s.counters.lostAtShutdown += Int64(batch.count)
+                        return true
+                    }
+                    return false
+                }
+                if giveUp { return }
+                try? await Task.sleep(for: .milliseconds(min(5_000, 50 << min(attempt, 7))))
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import GRDB
+import NotiLogCore
+
+/// Compiles a query's AST to an SQL condition on `logs`. Values only ever reach SQL as bound arguments.
+///
+/// Every condition is two-valued (never NULL), so `NOT` means what the in-memory matcher means. Message words
+/// use the FTS5 index for rows it covers (`indexed`), and the `notilog_tokens()` function — the same tokenizer
+/// and phrase rule — for the not-yet-indexed tail.
+struct QuerySQL {
+    var sql = ""
+    var arguments: [DatabaseValue] = []
+
+    static func compile(_ node: QueryNode, now: SyslogTimestamp, indexed: Bool) -> QuerySQL {
+        var c = QuerySQL()
+        c.append(node, now: now, indexed: indexed)
+        return c
+    }
+
+    private mutating func bind(_ value: some DatabaseValueConvertible) {
+        arguments.append(value.databaseValue)
+    }
+
+    private mutating func append(_ node: QueryNode, now: SyslogTimestamp, indexed: Bool) {
+        switch node {
+        case .all:
+            sql += "1"
+        case .and(let nodes), .or(let nodes):
+            let joiner: String
+            if case .and = node { joiner = " AND " } else { joiner = " OR " }
+            sql += "("
+            for (k, n) in nodes.enumerated() {
+                if k > 0 { sql += joiner }
+                append(n, now: now, indexed: indexed)
+            }
+            sql += ")"
+        case .not(let inner):
+            sql += "NOT ("
+            append(inner, now: now, indexed: indexed)
+            sql += ")"
+        case .term(let term):
+            append(term, now: now, indexed: indexed)
+        }
+    }
+
+    private static func column(_ field: QueryField) -> String? {
+        switch field {
+        case .message: "logs.message"
+        case .hostname: "logs.hostname"
+        case .app: "logs.app"
+        case .procid: "logs.procid"
+        case .msgid: "logs.msgid"
+        case .source: "logs.source"
+        default: nil
+        }
+    }
+
+    private mutating func append(_ term: QueryTerm, now: SyslogTimestamp, indexed: Bool) {
+        switch (term.field, term.predicate) {
+        case (.message, .tokens(let tokens, let prefix)):
+            if indexed {
+                sql += "logs.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)"
+                bind(Self.ftsPhrase(tokens, prefix: prefix))
+            } else {
+                sql += "notilog_tokens(CAST(logs.message AS BLOB), ?, ?)"
+                bind(tokens.joined(separator: " "))
+                bind(prefix ? 1 : 0)
+            }
+        case (.message, .substring(let text)):
+            sql += "instr(logs.message, ?) > 0"
+            bind(text)
+        case (.receivedAt, .time(let op, let bound)):
+            sql += "logs.received_at \(op.rawValue) ?"
+            bind(bound.resolved(now: now).nanosecondsSinceEpoch)
+        case (.severity, .compare(let op, let value)), (.facility, .compare(let op, let value)):
+            let col = term.field == .severity ? "logs.severity" : "logs.facility"
+            sql += "(\(col) IS NOT NULL AND \(col) \(op.rawValue) ?)"
+            bind(value)
+        case (.format, let predicate):
+            let test = FieldTest(predicate)
+            let codes = WireFormat.allCases.filter { test.matches($0.rawValue) }.map { String(SQLiteLogStore.formatCode($0)) }
+            sql += codes.isEmpty ? "0" : "logs.format IN (\(codes.joined(separator: ",")))"
+        case (.sd(let id, let param), let predicate):
+            sql += "notilog_sd(CAST(logs.sd AS BLOB), ?, ?, ?, ?)"
+            bind(id)
+            bind(param)
+            appendModeAndValue(predicate)
+        case (let field, .equals(let value)):
+            guard let col = Self.column(field) else { return sql += "0" }
+            sql += "(\(col) IS NOT NULL AND \(col) = ? COLLATE NOCASE)"
+            bind(value)
+        case (let field, .prefix(let value)):
+            guard let col = Self.column(field) else { return sql += "0" }
+            sql += "(\(col) IS NOT NULL AND \(col) LIKE ? ESCAPE '\\')"
+            bind(Self.likeEscaped(value) + "%")
+        case (let field, .regex(let pattern)):
+            guard let col = Self.column(field) else { return sql += "0" }
+            sql += "notilog_regex(CAST(\(col) AS BLOB), ?)"
+            bind(pattern)
+        default:
+            sql += "0"
+        }
+    }
+
+    private mutating func appendModeAndValue(_ predicate: QueryPredicate) {
+        switch predicate {
+        case .equals(let v):
+            bind(0)
+            bind(v)
+        case .prefix(let v):
+            bind(1)
+            bind(v)
+        case .regex(let r):
+            bind(2)
+            bind(r)
+        default:
+            bind(-1)
+            bind("")
+        }
+    }
+
+    /// An FTS5 phrase of folded tokens (they hold only letters, digits and marks, so quoting is plain).
+    static func ftsPhrase(_ tokens: [String], prefix: Bool) -> String {
+        "\"" + tokens.joined(separator: " ") + "\"" + (prefix ? " *" : "")
+    }
+
+    static func likeEscaped(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+}

@@ -1,0 +1,52 @@
+import GRDB
+
+/// Append-only named migrations of the embedded store.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("1 logs, full-text index, hosts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE logs (
+                      id INTEGER PRIMARY KEY,
+                      received_at INTEGER NOT NULL,            -- ns since epoch, collector clock
+                      ts INTEGER,                              -- ns since epoch, from the message
+                      ts_digits INTEGER NOT NULL DEFAULT 0 CHECK (ts_digits BETWEEN 0 AND 9),
+                      facility INTEGER CHECK (facility BETWEEN 0 AND 23),
+                      severity INTEGER CHECK (severity BETWEEN 0 AND 7),
+                      hostname TEXT COLLATE NOCASE,
+                      app TEXT COLLATE NOCASE,
+                      procid TEXT COLLATE NOCASE,
+                      msgid TEXT COLLATE NOCASE,
+                      sd TEXT,                                 -- RFC 5424 SD-ELEMENTs as written
+                      message TEXT NOT NULL,
+                      raw BLOB,                                -- the frame, when it was not UTF-8
+                      format INTEGER NOT NULL CHECK (format BETWEEN 0 AND 2),
+                      source TEXT COLLATE NOCASE,
+                      problems TEXT                            -- JSON list, NULL when none
+                    );
+                    CREATE INDEX logs_received_at ON logs(received_at);
+                    CREATE INDEX logs_hostname ON logs(hostname);
+                    CREATE INDEX logs_app ON logs(app);
+                    CREATE INDEX logs_severity ON logs(severity);
+                    CREATE VIRTUAL TABLE logs_fts USING fts5(
+                      message, content='logs', content_rowid='id', tokenize='notilog', columnsize=0
+                    );
+                    CREATE TABLE store_state (
+                      key TEXT PRIMARY KEY NOT NULL,
+                      value INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO store_state(key, value) VALUES ('fts_indexed_upto', 0);
+                    CREATE TABLE hosts (
+                      hostname TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+                      first_seen INTEGER NOT NULL,
+                      last_seen INTEGER NOT NULL,
+                      messages INTEGER NOT NULL CHECK (messages >= 0),
+                      parse_problems INTEGER NOT NULL CHECK (parse_problems >= 0),
+                      clock_skew_ns INTEGER
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return m
+    }
+}

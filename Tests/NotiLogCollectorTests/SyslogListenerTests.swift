@@ -1,0 +1,163 @@
+import Foundation
+import NIOCore
+import NotiLogCore
+import NotiLogStore
+import NotiLogTestSupport
+import Testing
+
+@testable import NotiLogCollector
+
+@Suite("Syslog listeners", .serialized)
+struct SyslogListenerTests {
+    @Test func udpDatagramsAreStoredWithTheirSource() async throws {
+        let c = try await RunningCollector(.udp)
+        let socket = TestSocket(udpPort: c.port)
+        try socket.send("<34>1 2023-10-11T22:14:15.003Z web-1 su - ID47 [x@1 a=\"1\"] 'su root' failed\n")
+        try socket.send("<13>Oct 11 22:14:15 web-2 sshd[12]: Failed password")
+        let records = try await c.records(atLeast: 2)
+        #expect(records.count == 2)
+        let bySource = Set(records.map(\.source))
+        #expect(bySource == ["127.0.0.1"])
+        let r5424 = try #require(records.first { $0.format == .rfc5424 })
+        #expect(r5424.hostname == "web-1")
+        #expect(r5424.msgID == "ID47")
+        #expect(r5424.structuredData == [StructuredDataElement(id: "x@1", parameters: [.init("a", "1")])])
+        #expect(r5424.message == "'su root' failed")
+        let r3164 = try #require(records.first { $0.format == .rfc3164 })
+        #expect(r3164.appName == "sshd")
+        #expect(r3164.procID == "12")
+        #expect(c.listener.counters.snapshot.received == 2)
+        await c.stop()
+    }
+
+    @Test func tcpOctetCountedAndLineFramedConnections() async throws {
+        let c = try await RunningCollector(.tcp)
+        let octet = try TestSocket(tcpPort: c.port)
+        var stream = ""
+        for k in 0..<100 {
+            let m = "<14>1 - host-a app \(k) - - line \(k)\nwith a newline inside"
+            stream += "\(m.utf8.count) \(m)"
+        }
+        try octet.send(stream)
+        let lines = try TestSocket(tcpPort: c.port)
+        try lines.send((0..<100).map { "<14>Oct 11 22:14:15 host-b app[\($0)]: plain \($0)\r\n" }.joined())
+        let records = try await c.records(atLeast: 200)
+        #expect(records.count == 200)
+        let a = records.filter { $0.hostname == "host-a" }
+        #expect(a.map(\.message) == (0..<100).map { "line \($0)\nwith a newline inside" })
+        let b = records.filter { $0.hostname == "host-b" }
+        #expect(b.map(\.message) == (0..<100).map { "plain \($0)" })
+        #expect(records.allSatisfy { $0.problems.isEmpty })
+        await c.stop()
+    }
+
+    @Test func loggerOverEveryTransport() async throws {
+        let tcp = try await RunningCollector(.tcp)
+        let udp = try await RunningCollector(.udp)
+        try run("/usr/bin/logger", ["-n", "127.0.0.1", "-P", "\(tcp.port)", "-T", "--octet-count", "--rfc5424", "-t", "octet", "-p", "local3.warning", "--msgid", "M1", "hello octet"])
+        try run("/usr/bin/logger", ["-n", "127.0.0.1", "-P", "\(tcp.port)", "-T", "--rfc3164", "-t", "lf", "-i", "hello lf"])
+        try run("/usr/bin/logger", ["-n", "127.0.0.1", "-P", "\(udp.port)", "-d", "--rfc5424", "-t", "udp", "hello udp"])
+        let t = try await tcp.records(atLeast: 2)
+        let octet = try #require(t.first { $0.appName == "octet" })
+        #expect(octet.facility == .local3)
+        #expect(octet.severity == .warning)
+        #expect(octet.msgID == "M1")
+        #expect(octet.message == "hello octet")
+        let lf = try #require(t.first { $0.appName == "lf" })
+        #expect(lf.format == .rfc3164)
+        #expect(lf.procID != nil)
+        #expect(lf.message == "hello lf")
+        let u = try await udp.records(atLeast: 1)
+        #expect(u.first?.message == "hello udp")
+        #expect(u.first?.appName == "udp")
+        await tcp.stop()
+        await udp.stop()
+    }
+
+    @Test func sendersOutsideTheAllowListAreRefused() async throws {
+        let c = try await RunningCollector(.tcp) { $0.allow = [AddressRange("10.0.0.0/8")!] }
+        let s = try TestSocket(tcpPort: c.port)
+        try? s.send("<14>1 - h app - - - should not be stored\n")
+        #expect(s.waitForClose())
+        let u = try await RunningCollector(.udp) { $0.allow = [AddressRange("192.0.2.0/24")!, AddressRange("::1")!] }
+        try TestSocket(udpPort: u.port).send("<14>1 - h app - - - nor this\n")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await c.records(atLeast: 1, seconds: 0.2).isEmpty)
+        #expect(try await u.records(atLeast: 1, seconds: 0.2).isEmpty)
+        #expect(c.listener.counters.snapshot.rejectedNotAllowed == 1)
+        #expect(u.listener.counters.snapshot.rejectedNotAllowed == 1)
+        await c.stop()
+        await u.stop()
+    }
+
+    @Test func connectionLimitsAndIdleTimeouts() async throws {
+        let c = try await RunningCollector(.tcp) {
+            $0.maxConnectionsPerAddress = 3
+            $0.idleTimeout = .milliseconds(300)
+        }
+        let open = try (0..<3).map { _ in try TestSocket(tcpPort: c.port) }
+        let refused = try TestSocket(tcpPort: c.port)
+        #expect(refused.waitForClose())
+        #expect(c.listener.counters.snapshot.rejectedLimit == 1)
+        // The idle ones are closed after the timeout.
+        for s in open { #expect(s.waitForClose(seconds: 10)) }
+        #expect(c.listener.counters.snapshot.closedIdle == 3)
+        // Slots are free again.
+        let again = try TestSocket(tcpPort: c.port)
+        try again.send("<14>1 - h app - - - after the idle ones\n")
+        #expect(try await c.records(atLeast: 1).first?.message == "after the idle ones")
+        await c.stop()
+    }
+
+    @Test func hostileInputDoesNotStopOtherSenders() async throws {
+        let c = try await RunningCollector(.tcp) {
+            $0.maxFrameSize = 1024
+            $0.maxConnectionsPerAddress = 1000
+        }
+        // Hundreds of idle connections, one sending garbage and an oversized frame, one well-behaved.
+        let idle = try (0..<300).map { _ in try TestSocket(tcpPort: c.port) }
+        let hostile = try TestSocket(tcpPort: c.port)
+        try hostile.send("5000 " + String(repeating: "A", count: 5000))
+        try hostile.send("abc <13>not a length\n")
+        try hostile.send([0xFF, 0x00, 0xFE, 0x0A])
+        try hostile.send("12 <14>1 - h x")
+        let good = try TestSocket(tcpPort: c.port)
+        try good.send("<14>1 - good app - - - still served\n")
+        let records = try await c.records(atLeast: 4)
+        #expect(records.contains { $0.hostname == "good" && $0.message == "still served" })
+        let oversized = try #require(records.first { $0.problems.first?.field == .frame && $0.problems.first!.reason.contains("longer than 1024") })
+        #expect(oversized.message.count <= 1024)
+        #expect(records.contains { $0.problems.contains { $0.reason.contains("length prefix") } })
+        #expect(c.listener.counters.snapshot.frameProblems >= 2)
+        _ = idle
+        await c.stop()
+    }
+
+    @Test func aSlowStoreSlowsTCPSendersAndLosesNothing() async throws {
+        let dir = TemporaryDirectory()
+        let gated = GatedStore(try SQLiteLogStore(directory: dir.path))
+        gated.close()
+        let c = try await RunningCollector(.tcp, store: gated, queueCapacity: 1000)
+        let total = 20_000
+        let sender = Task.detached {
+            let s = try TestSocket(tcpPort: c.port)
+            var chunk = ""
+            for k in 0..<total {
+                chunk += "<14>1 - h app - - - message \(k)\n"
+                if k % 500 == 499 {
+                    try s.send(chunk)
+                    chunk = ""
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(c.pipeline.counters.queued <= 1000 + 2048)
+        #expect(c.listener.counters.snapshot.backPressurePauses > 0)
+        gated.open()
+        try await sender.value
+        let page = try await gated.waitForCount(total)
+        #expect(page == total)
+        #expect(c.pipeline.counters.droppedQueueFull == 0)
+        await c.stop()
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import NotiLogCore
+import Synchronization
+import NotiLogTestSupport
+import Testing
+
+@testable import NotiLogStore
+
+@Suite("Ingest pipeline")
+struct IngestPipelineTests {
+    static func records(_ n: Int, from start: Int = 0) -> [LogRecord] {
+        (start..<(start + n)).map {
+            SyslogParser().parse("<14>1 - host app - - - message \($0)", receivedAt: .now(), source: "127.0.0.1")
+        }
+    }
+
+    static func count(_ store: any LogStore) async throws -> Int {
+        try await store.search(SearchRequest(query: .all, limit: 10_000)).records.count
+    }
+
+    @Test func committedRecordsReachStoreAndSubscribersInOrder() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(batchSize: 100, maxBatchDelay: .milliseconds(20)))
+        let stream = pipeline.committed()
+        let runner = Task { try await pipeline.run() }
+        for k in 0..<10 { #expect(pipeline.offer(Self.records(50, from: k * 50)) == .accepted) }
+        var seen: [StoredRecord] = []
+        for await batch in stream {
+            seen += batch
+            if seen.count == 500 { break }
+        }
+        #expect(seen.map(\.record.message) == (0..<500).map { "message \($0)" })
+        #expect(seen.map(\.id) == seen.map(\.id).sorted())
+        #expect(try await Self.count(store) == 500)
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(pipeline.counters.committed == 500)
+        #expect(pipeline.counters.batches >= 5)
+    }
+
+    @Test func aFullQueueSlowsStreamSendersAndLosesNothing() async throws {
+        let dir = TemporaryDirectory()
+        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
+        store.close()
+        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 40, maxBatchDelay: .milliseconds(1)))
+        let runner = Task { try await pipeline.run() }
+        // A "TCP connection": offers chunks of 30, and when told the queue is full, waits for room.
+        let sender = Task {
+            var waits = 0
+            for k in 0..<20 {
+                let chunk = Self.records(30, from: k * 30)
+                while true {
+                    let r = pipeline.offer(chunk)
+                    if r == .accepted { break }
+                    #expect(r == .full)
+                    waits += 1
+                    await pipeline.waitForCapacity()
+                }
+            }
+            return waits
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(pipeline.counters.queued <= 100 + 30)
+        // The datagram path meanwhile drops and counts.
+        #expect(pipeline.offerOrDrop(Self.records(30)) == false)
+        #expect(pipeline.counters.droppedQueueFull == 30)
+        store.open()
+        let waits = await sender.value
+        #expect(waits > 0)
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(try await Self.count(store) == 600)
+        #expect(pipeline.counters.committed == 600)
+    }
+
+    @Test func shutdownCommitsWhatIsQueued() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(batchSize: 1000, maxBatchDelay: .seconds(30)))
+        let runner = Task { try await pipeline.run() }
+        #expect(pipeline.offer(Self.records(250)) == .accepted)
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(try await Self.count(store) == 250)
+        #expect(pipeline.offer(Self.records(1)) == .closed)
+    }
+
+    @Test func aFailingStoreIsRetriedWithoutLoss() async throws {
+        let dir = TemporaryDirectory()
+        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
+        store.fail(times: 3)
+        let pipeline = IngestPipeline(store: store, configuration: .init(batchSize: 50, maxBatchDelay: .milliseconds(1)))
+        let runner = Task { try await pipeline.run() }
+        #expect(await pipeline.submit(Self.records(120)))
+        while pipeline.counters.committed < 120 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(pipeline.counters.failedBatches == 3)
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(try await Self.count(store) == 120)
+    }
+}

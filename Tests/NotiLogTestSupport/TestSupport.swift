@@ -1,0 +1,80 @@
+import Foundation
+import NotiLogCore
+import NotiLogStore
+import Synchronization
+
+/// A temporary directory, removed when the value is released.
+public final class TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init() {
+        path = NSTemporaryDirectory() + "notilog-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// SplitMix64: a seeded generator so a failing property run can be replayed.
+public struct SeededGenerator: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A real SQLite store behind a gate: inserts wait while the gate is closed, or fail a given number of times.
+/// It stands for a slow or failing disk; the records still go to SQLite.
+public final class GatedStore: LogStore {
+    public let inner: SQLiteLogStore
+    private let gate = Mutex<(open: Bool, failuresLeft: Int, inserts: Int)>((true, 0, 0))
+
+    public init(_ inner: SQLiteLogStore) {
+        self.inner = inner
+    }
+
+    public func close() { gate.withLock { $0.open = false } }
+    public func open() { gate.withLock { $0.open = true } }
+    public func fail(times: Int) { gate.withLock { $0.failuresLeft = times } }
+
+    /// Waits until the store holds `count` records (at most `seconds`) and returns how many it holds.
+    public func waitForCount(_ count: Int, seconds: Double = 30) async throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let n = try await inner.count()
+            if n >= count || Date() > deadline { return n }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    public func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? {
+        while !gate.withLock({ $0.open }) { try? await Task.sleep(for: .milliseconds(5)) }
+        let fail = gate.withLock { g -> Bool in
+            if g.failuresLeft > 0 {
+                g.failuresLeft -= 1
+                return true
+            }
+            g.inserts += 1
+            return false
+        }
+        if fail { throw StoreError(.write, "disk I/O error (test)") }
+        return try await inner.insert(batch)
+    }
+
+    public func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
+    public func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
+    public func hosts() async throws(StoreError) -> [HostSummary] { try await inner.hosts() }
+    public func indexPending(maxRows: Int) async throws(StoreError) -> Int { try await inner.indexPending(maxRows: maxRows) }
+    public func applyRetention(_ policy: RetentionPolicy, now: SyslogTimestamp, maxRows: Int) async throws(StoreError) -> Int {
+        try await inner.applyRetention(policy, now: now, maxRows: maxRows)
+    }
+}
