@@ -94,10 +94,13 @@ public final class SyslogListener: Service {
                 .bind(host: configuration.host, port: configuration.port)
                 .get()
         } catch {
-            let e = CollectorError(.bind, "cannot listen on \(configuration.name)", underlying: error)
-            bound(.failure(e))
-            throw e
+            throw bindFailed(error)
         }
+        await serve(channel)
+    }
+
+    /// Reports the bound address, then serves until shutdown or cancellation closes the channel.
+    private func serve(_ channel: any Channel) async {
         bound(.success(channel.localAddress!))
         logger.info("listening", metadata: ["listener.address": "\(channel.localAddress!)"])
         await withTaskCancellationOrGracefulShutdownHandler {
@@ -105,6 +108,12 @@ public final class SyslogListener: Service {
         } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }
+    }
+
+    private func bindFailed(_ error: any Error) -> CollectorError {
+        let e = CollectorError(.bind, "cannot listen on \(configuration.name)", underlying: error)
+        bound(.failure(e))
+        return e
     }
 
     // MARK: TCP and TLS
@@ -186,17 +195,9 @@ public final class SyslogListener: Service {
                 .bind(host: configuration.host, port: configuration.port)
                 .get()
         } catch {
-            let e = CollectorError(.bind, "cannot listen on \(configuration.name)", underlying: error)
-            bound(.failure(e))
-            throw e
+            throw bindFailed(error)
         }
-        bound(.success(server.localAddress!))
-        logger.info("listening", metadata: ["listener.address": "\(server.localAddress!)"])
-        await withTaskCancellationOrGracefulShutdownHandler {
-            try? await server.closeFuture.get()
-        } onCancelOrGracefulShutdown: {
-            server.close(promise: nil)
-        }
+        await serve(server)
         // Stop accepting first, then close the connections; what they delivered reaches the pipeline.
         for c in connections.all { try? await c.close() }
     }

@@ -118,11 +118,11 @@ public struct SyslogFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             detectedFraming = .octetCounting
         case .lf:
             phase = .line(afterBrokenPrefix: false)
-            delimiter = Byte.lf
+            delimiter = ASCII.lf
             detectedFraming = .lf
         case .nul:
             phase = .line(afterBrokenPrefix: false)
-            delimiter = Byte.nul
+            delimiter = ASCII.nul
             detectedFraming = .nul
         }
     }
@@ -161,7 +161,7 @@ public struct SyslogFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + (count / divisor) % 10))
             divisor /= 10
         }
-        buffer.writeInteger(Byte.space)
+        buffer.writeInteger(ASCII.space)
         buffer.writeBytes(message)
     }
 }
@@ -169,14 +169,6 @@ public struct SyslogFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
 // MARK: - Decoding
 
 extension SyslogFrameDecoder {
-    private enum Byte {
-        static let lf = UInt8(ascii: "\n")
-        static let cr = UInt8(ascii: "\r")
-        static let nul: UInt8 = 0
-        static let space = UInt8(ascii: " ")
-        static let tab = UInt8(ascii: "\t")
-        static let zero = UInt8(ascii: "0")
-    }
 
     /// Longest MSG-LEN accepted (9 digits, as rsyslog and syslog-ng allow).
     private static let maxPrefixDigits = 9
@@ -188,7 +180,7 @@ extension SyslogFrameDecoder {
                 guard Self.skipInterFrameWhitespace(&buffer), let first = buffer.readableBytesView.first else {
                     return nil
                 }
-                if first > Byte.zero, first &- Byte.zero < 10 {
+                if first > ASCII.zero, first &- ASCII.zero < 10 {
                     phase = .octetStart
                     detectedFraming = .octetCounting
                 } else {
@@ -238,9 +230,9 @@ extension SyslogFrameDecoder {
             case .lineSkip(let afterBrokenPrefix, let pendingCR):
                 let readable = buffer.readableBytes
                 guard readable > 0 else { return nil }
-                let delimiter = afterBrokenPrefix ? Byte.lf : self.delimiter
+                let delimiter = afterBrokenPrefix ? ASCII.lf : self.delimiter
                 guard let (index, found) = findDelimiter(in: buffer, from: 0, to: readable, delimiter) else {
-                    let lastIsCR = buffer.getInteger(at: buffer.readerIndex + readable - 1, as: UInt8.self) == Byte.cr
+                    let lastIsCR = buffer.getInteger(at: buffer.readerIndex + readable - 1, as: UInt8.self) == ASCII.cr
                     buffer.moveReaderIndex(forwardBy: readable)
                     skippedBytes += readable
                     phase = .lineSkip(afterBrokenPrefix: afterBrokenPrefix, pendingCR: lastIsCR)
@@ -249,10 +241,10 @@ extension SyslogFrameDecoder {
                 settleDelimiter(found, afterBrokenPrefix: afterBrokenPrefix)
                 // A CR right before the LF belongs to the line ending, not to the dropped bytes.
                 var dropped = index
-                if found == Byte.lf {
+                if found == ASCII.lf {
                     let crBefore =
                         index > 0
-                        ? buffer.getInteger(at: buffer.readerIndex + index - 1, as: UInt8.self) == Byte.cr
+                        ? buffer.getInteger(at: buffer.readerIndex + index - 1, as: UInt8.self) == ASCII.cr
                         : pendingCR
                     if crBefore { dropped -= 1 }
                 }
@@ -288,8 +280,8 @@ extension SyslogFrameDecoder {
             scanOffset = 0
             phase = afterBrokenPrefix ? .octetStart : .line(afterBrokenPrefix: false)
             var length = readable
-            if delimiter != Byte.nul || afterBrokenPrefix,
-                buffer.getInteger(at: buffer.readerIndex + readable - 1, as: UInt8.self) == Byte.cr
+            if delimiter != ASCII.nul || afterBrokenPrefix,
+                buffer.getInteger(at: buffer.readerIndex + readable - 1, as: UInt8.self) == ASCII.cr
             {
                 length -= 1
             }
@@ -312,15 +304,15 @@ extension SyslogFrameDecoder {
     /// Reads a frame that ends at the delimiter (or at LF after a broken prefix).
     private mutating func readLine(_ buffer: inout ByteBuffer, afterBrokenPrefix: Bool) -> LineResult {
         let readable = buffer.readableBytes
-        let delimiter = afterBrokenPrefix ? Byte.lf : self.delimiter
+        let delimiter = afterBrokenPrefix ? ASCII.lf : self.delimiter
         // A frame of `maxFrameSize` bytes ends by `maxFrameSize + 2` at the latest (CR LF): no need to look further.
         let window = min(readable, maxFrameSize + 2)
         guard scanOffset < window, let (index, found) = findDelimiter(in: buffer, from: scanOffset, to: window, delimiter)
         else {
             scanOffset = window
             let mayStillEndInCRLF =
-                readable == maxFrameSize + 1 && delimiter != Byte.nul
-                && buffer.getInteger(at: buffer.readerIndex + maxFrameSize, as: UInt8.self) == Byte.cr
+                readable == maxFrameSize + 1 && delimiter != ASCII.nul
+                && buffer.getInteger(at: buffer.readerIndex + maxFrameSize, as: UInt8.self) == ASCII.cr
             guard readable > maxFrameSize, !mayStillEndInCRLF else { return .needMoreBytes }
             // Longer than the limit and still no delimiter: deliver the head, drop the rest as it comes.
             scanOffset = 0
@@ -331,8 +323,8 @@ extension SyslogFrameDecoder {
         scanOffset = 0
         settleDelimiter(found, afterBrokenPrefix: afterBrokenPrefix)
         var length = index
-        if found == Byte.lf, index > 0,
-            buffer.getInteger(at: buffer.readerIndex + index - 1, as: UInt8.self) == Byte.cr
+        if found == ASCII.lf, index > 0,
+            buffer.getInteger(at: buffer.readerIndex + index - 1, as: UInt8.self) == ASCII.cr
         {
             length -= 1
         }
@@ -357,7 +349,7 @@ extension SyslogFrameDecoder {
     private mutating func settleDelimiter(_ found: UInt8, afterBrokenPrefix: Bool) {
         guard delimiter == nil, !afterBrokenPrefix else { return }
         delimiter = found
-        detectedFraming = found == Byte.nul ? .nul : .lf
+        detectedFraming = found == ASCII.nul ? .nul : .lf
     }
 
     private mutating func frame(_ bytes: ByteBuffer, _ problem: FrameProblem) -> SyslogFrame {
@@ -380,9 +372,9 @@ extension SyslogFrameDecoder {
             if let delimiter {
                 return find(delimiter, to).map { ($0, delimiter) }
             }
-            let lf = find(Byte.lf, to)
-            if let nul = find(Byte.nul, lf ?? to) { return (nul, Byte.nul) }
-            return lf.map { ($0, Byte.lf) }
+            let lf = find(ASCII.lf, to)
+            if let nul = find(ASCII.nul, lf ?? to) { return (nul, ASCII.nul) }
+            return lf.map { ($0, ASCII.lf) }
         }
     }
 
@@ -392,7 +384,7 @@ extension SyslogFrameDecoder {
             var i = 0
             while i < bytes.count {
                 switch bytes[i] {
-                case Byte.lf, Byte.cr, Byte.nul, Byte.space, Byte.tab: i += 1
+                case ASCII.lf, ASCII.cr, ASCII.nul, ASCII.space, ASCII.tab: i += 1
                 default: return i
                 }
             }
@@ -414,8 +406,8 @@ extension SyslogFrameDecoder {
             var value = 0
             for i in 0..<min(bytes.count, maxPrefixDigits + 1) {
                 let b = bytes[i]
-                if b == Byte.space, i > 0 { return .length(value, prefixLength: i + 1) }
-                let digit = b &- Byte.zero
+                if b == ASCII.space, i > 0 { return .length(value, prefixLength: i + 1) }
+                let digit = b &- ASCII.zero
                 guard digit < 10, !(i == 0 && digit == 0), i < maxPrefixDigits else { return .broken }
                 value = value * 10 + Int(digit)
             }

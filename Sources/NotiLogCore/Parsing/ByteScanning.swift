@@ -11,6 +11,7 @@ enum ASCII {
     static let lf = UInt8(ascii: "\n")
     static let cr = UInt8(ascii: "\r")
     static let nul: UInt8 = 0
+    static let zero = UInt8(ascii: "0")
     static let lt = UInt8(ascii: "<")
     static let gt = UInt8(ascii: ">")
     static let colon = UInt8(ascii: ":")
