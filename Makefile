@@ -2,7 +2,7 @@
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 
-.PHONY: all setup build release run test fuzz fuzz-smoke bench clean
+.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -15,8 +15,14 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# Until the server lands, `make run` shows how NotiLog reads a sample of real-world syslog lines.
+# Starts the collector with safe defaults: syslog on udp+tcp 5514, data in ./data. Ctrl-C stops it gracefully.
 run: release
+	@echo "NotiLog: send syslog to udp/tcp port 5514, e.g.  logger -n 127.0.0.1 -P 5514 -T 'hello NotiLog'"
+	@echo "NotiLog: data in ./data; see how lines are read with  .build/release/notilogctl parse FILE"
+	.build/release/notilog-server --data-dir ./data
+
+# Shows how NotiLog reads a sample of real-world syslog lines.
+parse-sample: release
 	.build/release/notilogctl parse etc/samples/syslog-mix.log
 
 # The whole suite: a short fuzzing run, then every test (unit and real-peer).

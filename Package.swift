@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "notilogctl", targets: ["notilogctl"]),
         .library(name: "NotiLogCore", targets: ["NotiLogCore"]),
+        .executable(name: "notilog-server", targets: ["notilog-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Records, syslog parsers, framers, the RFC 5424 formatter, the query language. No I/O.
@@ -52,6 +54,38 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libsystemd (sd_notify now; sd_journal for the agent later).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The server's configuration (YAML, NOTILOG_* variables, flags), validation, and its services in order.
+        .target(
+            name: "NotiLogServer",
+            dependencies: [
+                "NotiLogCore",
+                "NotiLogStore",
+                "NotiLogCollector",
+                "CSystemd",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "notilog-server",
+            dependencies: [
+                "NotiLogServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Helpers shared by the test targets (temporary directories, seeded generators, a gated store).
         .target(
             name: "NotiLogTestSupport",
@@ -79,6 +113,18 @@ let package = Package(
                 "NotiLogTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "NotiLogServerTests",
+            dependencies: [
+                "NotiLogCore",
+                "NotiLogStore",
+                "NotiLogCollector",
+                "NotiLogServer",
+                "NotiLogTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

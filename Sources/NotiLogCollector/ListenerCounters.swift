@@ -15,6 +15,9 @@ public final class ListenerCounters: Sendable {
         public var closedIdle: Int64 = 0
         public var connectionErrors: Int64 = 0
         public var openConnections: Int = 0
+        /// Records a closing connection delivered after the pipeline had stopped taking records (an operator
+        /// must look: this happens only when the store could not keep up at shutdown).
+        public var droppedShutdown: Int64 = 0
         /// Times a connection stopped reading because the ingest queue was full.
         public var backPressurePauses: Int64 = 0
     }

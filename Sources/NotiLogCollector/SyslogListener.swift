@@ -189,7 +189,8 @@ public final class SyslogListener: Service {
                                 SyslogFrameDecoder(framing: configuration.framing, maxFrameSize: configuration.maxFrameSize)))
                         try ops.addHandler(
                             SyslogStreamHandler(
-                                pipeline: pipeline, parser: parsers.parser(for: remote), source: source, counters: counters))
+                                pipeline: pipeline, parser: parsers.parser(for: remote), source: source, counters: counters,
+                                connections: connections))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port)
@@ -200,16 +201,43 @@ public final class SyslogListener: Service {
         await serve(server)
         // Stop accepting first, then close the connections; what they delivered reaches the pipeline.
         for c in connections.all { try? await c.close() }
+        await connections.waitForHandOvers()
     }
 }
 
-/// The open connections of a stream listener, closed on shutdown.
+/// The open connections of a stream listener, closed on shutdown, and the records closing connections are
+/// still handing to the pipeline.
 final class OpenConnections: Sendable {
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let handOvers = Mutex<[Int: Task<Void, Never>]>([:])
+    private let nextHandOver = Mutex(0)
 
     func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
     func remove(_ c: any Channel) { _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) } }
     var all: [any Channel] { channels.withLock { Array($0.values) } }
+
+    /// Runs `work` in a task the listener waits for before it returns.
+    func handOver(_ work: @escaping @Sendable () async -> Void) {
+        let id = nextHandOver.withLock { n in
+            n += 1
+            return n
+        }
+        let task = Task {
+            await work()
+            _ = self.handOvers.withLock { $0.removeValue(forKey: id) }
+        }
+        handOvers.withLock { $0[id] = task }
+    }
+
+    func waitForHandOvers() async {
+        while let task = handOvers.withLock({ $0.values.first }) {
+            await task.value
+            // The task removes itself; drop it here too in case it finished before it was registered.
+            handOvers.withLock { tasks in
+                if let k = tasks.first(where: { $0.value == task })?.key { tasks.removeValue(forKey: k) }
+            }
+        }
+    }
 }
 
 /// The collector's one error type.

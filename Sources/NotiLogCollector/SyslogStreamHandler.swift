@@ -11,17 +11,22 @@ final class SyslogStreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let parser: SyslogParser
     private let source: String?
     private let counters: ListenerCounters
+    private let connections: OpenConnections
     private var pending: [LogRecord] = []
     private var paused = false
     private var received: Int64 = 0
     private var parseProblems: Int64 = 0
     private var frameProblems: Int64 = 0
 
-    init(pipeline: IngestPipeline, parser: SyslogParser, source: String?, counters: ListenerCounters) {
+    init(
+        pipeline: IngestPipeline, parser: SyslogParser, source: String?, counters: ListenerCounters,
+        connections: OpenConnections
+    ) {
         self.pipeline = pipeline
         self.parser = parser
         self.source = source
         self.counters = counters
+        self.connections = connections
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -90,11 +95,17 @@ final class SyslogStreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         publishCounts()
         counters.update { $0.openConnections -= 1 }
         if !pending.isEmpty {
-            // What the connection delivered before closing is kept, waiting for room if need be.
+            // What the connection delivered before closing is kept, waiting for room if need be; the listener
+            // waits for these hand-overs before it stops, so a shutdown does not race them.
             let records = pending
             pending.removeAll()
             let pipeline = self.pipeline
-            Task { _ = await pipeline.submit(records) }
+            let counters = self.counters
+            connections.handOver {
+                if await !pipeline.submit(records) {
+                    counters.update { $0.droppedShutdown += Int64(records.count) }
+                }
+            }
         }
         context.fireChannelInactive()
     }
