@@ -75,11 +75,11 @@ struct RsyslogForwardingTests {
         // Sent while no server listens: rsyslog keeps them in its queue.
         let total = 300
         // The port file can appear a moment before rsyslogd accepts (or be read half-written): retry briefly.
-        var connected: TCPSender?
+        var connected: TestSocket?
         let connectBy = Date().addingTimeInterval(10)
         while connected == nil {
             do {
-                connected = try TCPSender(port: input)
+                connected = try TestSocket(tcpPort: input)
             } catch where Date() < connectBy {
                 try await Task.sleep(for: .milliseconds(50))
                 inPort = (try? String(contentsOfFile: dir.path + "/inport", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }

@@ -44,7 +44,7 @@ struct ServerProcessTests {
 
         // 5,000 messages over one TCP connection, octet-counted.
         let total = 5_000
-        let sender = try TCPSender(port: tcp)
+        let sender = try TestSocket(tcpPort: tcp)
         var stream: [UInt8] = []
         for k in 0..<total {
             let m = "<134>1 2025-11-25T13:17:50.\(String(format: "%06d", k))Z web-\(k % 7) nginx 42 - - request \(k) done"

@@ -128,7 +128,7 @@ struct ServerServicesTests {
         // Batches wait up to a minute to fill: nothing is committed until shutdown makes the writer flush.
         let (services, group, running) = try await Self.start(dir) { $0.ingest = .init(batchSize: 100_000, batchDelay: "60s") }
         let tcp = try #require(await services.readiness.ready().first { $0.transport == .tcp }).address.port
-        let sender = try TCPSender(port: tcp)
+        let sender = try TestSocket(tcpPort: tcp)
         var stream: [UInt8] = []
         for k in 0..<2_000 {
             let m = "<14>1 2025-11-25T13:17:50Z h app - - - queued \(k)"
@@ -150,7 +150,7 @@ struct ServerServicesTests {
         let dir = TemporaryDirectory()
         let (services, group, running) = try await Self.start(dir)
         let tcp = try #require(await services.readiness.ready().first { $0.transport == .tcp }).address.port
-        let sender = try TCPSender(port: tcp)
+        let sender = try TestSocket(tcpPort: tcp)
         try sender.send(Array((0..<500).map { "<14>1 - h app - - - needle \($0)\n" }.joined().utf8))
         #expect(sender.finish())
         let deadline = Date().addingTimeInterval(20)

@@ -5,49 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// A connected TCP socket to 127.0.0.1, as a sender opens it.
-final class TCPSender {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 {
-            let e = errno
-            close(fd)
-            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .EIO)
-        }
-    }
-
-    func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            offset += n
-        }
-    }
-
-    /// Ends the stream and waits until the server has read all of it and closed its side (true), or `seconds` pass.
-    func finish(seconds: Int32 = 20) -> Bool {
-        shutdown(fd, Int32(SHUT_WR))
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var buffer = [UInt8](repeating: 0, count: 512)
-        while poll(&pfd, 1, seconds * 1000) > 0 {
-            if recv(fd, &buffer, buffer.count, 0) <= 0 { return true }
-        }
-        return false
-    }
-
-    deinit { close(fd) }
-}
-
 /// An `AF_UNIX` datagram socket standing in for systemd's `NOTIFY_SOCKET`: collects what `sd_notify` sends.
 final class NotifySocket: Sendable {
     let path: String

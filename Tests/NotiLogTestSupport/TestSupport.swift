@@ -3,6 +3,10 @@ import NotiLogCore
 import NotiLogStore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A temporary directory, removed when the value is released.
 public final class TemporaryDirectory: Sendable {
     public let path: String
@@ -77,4 +81,69 @@ public final class GatedStore: LogStore {
     public func applyRetention(_ policy: RetentionPolicy, now: SyslogTimestamp, maxRows: Int) async throws(StoreError) -> Int {
         try await inner.applyRetention(policy, now: now, maxRows: maxRows)
     }
+}
+
+/// A plain blocking socket to 127.0.0.1, as a sender would open it.
+public final class TestSocket {
+    public let fd: Int32
+
+    public init(tcpPort port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 {
+            let e = errno
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .EIO)
+        }
+    }
+
+    public init(udpPort port: Int) {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    /// Writes everything (blocking), or throws when the peer closed.
+    public func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            offset += n
+        }
+    }
+
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// True when the peer has closed the connection (reads EOF or an error within `seconds`).
+    public func waitForClose(seconds: Int32 = 5) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, seconds * 1000) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
+    }
+
+    /// Ends the stream and waits until the server has read all of it and closed its side (true), or `seconds` pass.
+    public func finish(seconds: Int32 = 20) -> Bool {
+        shutdown(fd, Int32(SHUT_WR))
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while poll(&pfd, 1, seconds * 1000) > 0 {
+            if recv(fd, &buffer, buffer.count, 0) <= 0 { return true }
+        }
+        return false
+    }
+
+    deinit { close(fd) }
 }
