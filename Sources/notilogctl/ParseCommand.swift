@@ -43,14 +43,14 @@ struct ParseCommand: ParsableCommand {
     func validate() throws {
         guard TimeZone(identifier: timezone) != nil else { throw ValidationError("unknown time zone '\(timezone)'") }
         guard maxFrameSize >= 480 else { throw ValidationError("--max-frame-size must be at least 480 (RFC 5424 minimum)") }
-        if let receivedAt, Self.timestamp(receivedAt) == nil {
+        if let receivedAt, SyslogTimestamp(rfc3339: receivedAt) == nil {
             throw ValidationError("--received-at must be an RFC 3339 time such as 2026-11-25T13:00:00Z")
         }
     }
 
     func run() throws {
         let parser = SyslogParser(timeZone: TimeZone(identifier: timezone)!)
-        let received = receivedAt.flatMap(Self.timestamp) ?? .now()
+        let received = receivedAt.flatMap(SyslogTimestamp.init(rfc3339:)) ?? .now()
         let output = RecordPrinter(json: json)
         var sawProblem = false
         for path in files.isEmpty ? ["-"] : files {
@@ -78,10 +78,6 @@ struct ParseCommand: ParsableCommand {
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    static func timestamp(_ text: String) -> SyslogTimestamp? {
-        let record = SyslogParser().parse("<13>1 \(text) - - - - -", receivedAt: SyslogTimestamp(seconds: 0))
-        return record.problems.isEmpty ? record.timestamp : nil
-    }
 }
 
 extension SyslogFraming: ExpressibleByArgument {}

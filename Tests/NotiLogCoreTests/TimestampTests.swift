@@ -131,4 +131,21 @@ import Testing
         #expect(SyslogTimestamp(seconds: .max / 2).nanosecondsSinceEpoch == .max)
         #expect(SyslogTimestamp(seconds: .min / 2).nanosecondsSinceEpoch == .min)
     }
+
+    @Test(arguments: [Int64(0), 1, -1, 1_697_062_455_003_000_000, -1_000_000_001, -86_400_000_000_000])
+    func nanosecondsRoundTrip(_ ns: Int64) {
+        let t = SyslogTimestamp(nanosecondsSinceEpoch: ns, fractionDigits: 9)
+        #expect(t.nanosecondsSinceEpoch == ns)
+        #expect((0..<1_000_000_000).contains(t.nanoseconds))
+    }
+
+    @Test func rfc3339TextReadsAsRFC5424WritesIt() {
+        #expect(SyslogTimestamp(rfc3339: "2026-11-25T10:00:00Z") == SyslogTimestamp(seconds: 1_795_600_800))
+        #expect(SyslogTimestamp(rfc3339: "2026-11-25T11:00:00.123+01:00")
+            == SyslogTimestamp(seconds: 1_795_600_800, nanoseconds: 123_000_000, fractionDigits: 3))
+        for text in ["2026-11-25T10:00:00", "2026-11-25t10:00:00Z", "2026-11-25T10:00:00.1234567Z", "2026-11-25",
+                     "2026-02-30T10:00:00Z", "yesterday", ""] {
+            #expect(SyslogTimestamp(rfc3339: text) == nil, "\(text)")
+        }
+    }
 }

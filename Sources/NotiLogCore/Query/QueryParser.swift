@@ -338,9 +338,7 @@ private struct Parser {
         if candidate.count == 10 { candidate += "T00:00:00Z" }
         if candidate.count == 16 { candidate += ":00" }
         if candidate.count == 19 { candidate += "Z" }
-        let record = SyslogParser().parse("<13>1 \(candidate) - - - - -", receivedAt: SyslogTimestamp(seconds: 0))
-        guard record.problems.isEmpty, let t = record.timestamp else { return nil }
-        return .absolute(t)
+        return SyslogTimestamp(rfc3339: candidate).map { .absolute($0) }
     }
 }
 

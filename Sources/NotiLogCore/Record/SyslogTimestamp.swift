@@ -20,6 +20,27 @@ public struct SyslogTimestamp: Sendable, Hashable, Comparable, CustomStringConve
         self.fractionDigits = fractionDigits
     }
 
+    /// The inverse of `nanosecondsSinceEpoch`.
+    public init(nanosecondsSinceEpoch ns: Int64, fractionDigits: Int8) {
+        let seconds = floorDiv(ns, 1_000_000_000)
+        self.init(seconds: seconds, nanoseconds: Int32(ns - seconds * 1_000_000_000), fractionDigits: fractionDigits)
+    }
+
+    /// Reads RFC 3339 as RFC 5424 writes it (`2026-11-25T10:00:00Z`, `...T10:00:00.123+01:00`); nil for anything
+    /// else, including the forms RFC 5424 forbids (lowercase `t`/`z`, no offset, more than 6 fraction digits).
+    public init?(rfc3339 text: String) {
+        let bytes = Array(text.utf8)
+        var lenient: [String] = []
+        let parsed = bytes.withUnsafeBufferPointer {
+            SyslogParser.parseRFC3339($0, start: 0, end: $0.count, requireOffset: true, lenient: &lenient)
+        }
+        guard case .ok(let t, _) = parsed, lenient.isEmpty, let offset = t.utcOffset, let year = t.year,
+            let local = CivilCalendar.epochSeconds(
+                year: year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second)
+        else { return nil }
+        self.init(seconds: local - Int64(offset), nanoseconds: t.nanoseconds, fractionDigits: t.fractionDigits)
+    }
+
     /// The system clock, in microseconds.
     public static func now() -> SyslogTimestamp {
         var ts = timespec()

@@ -204,11 +204,6 @@ public final class SQLiteLogStore: LogStore {
     }
 
     static func storedRecord(_ row: Row) -> StoredRecord {
-        func time(_ ns: Int64, digits: Int) -> SyslogTimestamp {
-            let seconds = floorDivide(ns, 1_000_000_000)
-            return SyslogTimestamp(
-                seconds: seconds, nanoseconds: Int32(ns - seconds * 1_000_000_000), fractionDigits: Int8(digits))
-        }
         let ts: Int64? = row[2]
         let facility: Int? = row[4]
         let severity: Int? = row[5]
@@ -218,8 +213,8 @@ public final class SQLiteLogStore: LogStore {
         let record = LogRecord(
             stored: facility.flatMap { Facility(rawValue: UInt8($0)) },
             severity: severity.flatMap { Severity(rawValue: UInt8($0)) },
-            timestamp: ts.map { time($0, digits: row[3]) },
-            receivedAt: time(row[1], digits: 6),
+            timestamp: ts.map { SyslogTimestamp(nanosecondsSinceEpoch: $0, fractionDigits: Int8(row[3] as Int)) },
+            receivedAt: SyslogTimestamp(nanosecondsSinceEpoch: row[1], fractionDigits: 6),
             hostname: text(row, 6), appName: text(row, 7), procID: text(row, 8), msgID: text(row, 9),
             structuredData: sdText.flatMap { LogRecord.structuredData(fromText: $0) },
             message: text(row, 11) ?? "", rawFrame: raw.map { Array($0) }, source: text(row, 14),
@@ -303,18 +298,14 @@ public final class SQLiteLogStore: LogStore {
                 ).map { row in
                     let skew: Int64? = row[5]
                     return HostSummary(
-                        hostname: row[0], firstSeen: Self.timestamp(ns: row[1]), lastSeen: Self.timestamp(ns: row[2]),
+                        hostname: row[0], firstSeen: SyslogTimestamp(nanosecondsSinceEpoch: row[1], fractionDigits: 6),
+                        lastSeen: SyslogTimestamp(nanosecondsSinceEpoch: row[2], fractionDigits: 6),
                         messages: row[3], parseProblems: row[4], clockSkewSeconds: skew.map { Double($0) / 1e9 })
                 }
             }
         } catch {
             throw StoreError(.read, "cannot list hosts", underlying: error)
         }
-    }
-
-    static func timestamp(ns: Int64) -> SyslogTimestamp {
-        let seconds = floorDivide(ns, 1_000_000_000)
-        return SyslogTimestamp(seconds: seconds, nanoseconds: Int32(ns - seconds * 1_000_000_000), fractionDigits: 6)
     }
 
     // MARK: Background work
@@ -378,10 +369,4 @@ public final class SQLiteLogStore: LogStore {
             throw StoreError(.write, "retention failed", underlying: error)
         }
     }
-}
-
-@inline(__always)
-func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
