@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Records, syslog parsers, framers, the RFC 5424 formatter, the query language. No I/O.
@@ -47,18 +48,44 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTP API (Hummingbird): search, hosts, stats, health, metrics, API tokens.
+        .target(
+            name: "NotiLogWeb",
+            dependencies: [
+                "NotiLogCore",
+                "NotiLogStore",
+                "NotiLogCollector",
+                "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "notilogctl",
             dependencies: [
                 "NotiLogCore",
+                "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        // libcurl with non-variadic wrappers for curl_easy_setopt/getinfo (every outbound HTTP and SMTP request).
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
         ),
         // libsystemd (sd_notify now; sd_journal for the agent later).
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
+        ),
+        // OpenSSL's libcrypto (SHA-256, HMAC), the system's copy.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         // The server's configuration (YAML, NOTILOG_* variables, flags), validation, and its services in order.
         .target(
@@ -67,6 +94,7 @@ let package = Package(
                 "NotiLogCore",
                 "NotiLogStore",
                 "NotiLogCollector",
+                "NotiLogWeb",
                 "CSystemd",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

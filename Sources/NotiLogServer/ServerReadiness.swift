@@ -2,20 +2,28 @@ import Logging
 import NIOCore
 import NotiLogCollector
 import NotiLogStore
+import NotiLogWeb
 import ServiceLifecycle
 import Synchronization
 
-/// The last service of the group, so the first to hear of shutdown: once every listener is bound it logs where
-/// the server listens (the real ports, also for port 0) and where the data is, and tells systemd `READY=1`; while
+/// The last service of the group, so the first to hear of shutdown: once every listener and the HTTP API are
+/// bound it logs where the server listens (the real ports, also for port 0) and where the data is, and tells systemd `READY=1`; while
 /// running it keeps systemd's `STATUS=` line current; on shutdown it sends `STOPPING=1` before the listeners close.
 public final class ServerReadiness: Service {
     private let listeners: [SyslogListener]
+    private let api: APIServer
     private let pipeline: IngestPipeline
     private let storePath: String
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let statusInterval: Duration
-    private let state = Mutex<(bound: [BoundListener]?, waiters: [CheckedContinuation<[BoundListener], Never>])>((nil, []))
+    private let state = Mutex<(bound: Bound?, waiters: [CheckedContinuation<Bound, Never>])>((nil, []))
+
+    /// Where everything listens once bound.
+    public struct Bound: Sendable, Hashable {
+        public var listeners: [BoundListener]
+        public var http: HostPort
+    }
 
     /// A listener and the address it got.
     public struct BoundListener: Sendable, Hashable {
@@ -24,10 +32,11 @@ public final class ServerReadiness: Service {
     }
 
     public init(
-        listeners: [SyslogListener], pipeline: IngestPipeline, storePath: String, logger: Logger,
+        listeners: [SyslogListener], api: APIServer, pipeline: IngestPipeline, storePath: String, logger: Logger,
         notifier: SystemdNotifier = SystemdNotifier(), statusInterval: Duration = .seconds(30)
     ) {
         self.listeners = listeners
+        self.api = api
         self.pipeline = pipeline
         self.storePath = storePath
         self.logger = logger
@@ -35,10 +44,10 @@ public final class ServerReadiness: Service {
         self.statusInterval = statusInterval
     }
 
-    /// Where each listener listens, once all are bound (waits until then).
-    public func ready() async -> [BoundListener] {
+    /// Where each listener and the HTTP API listen, once all are bound (waits until then).
+    public func ready() async -> Bound {
         await withCheckedContinuation { c in
-            let bound = state.withLock { s -> [BoundListener]? in
+            let bound = state.withLock { s -> Bound? in
                 if let b = s.bound { return b }
                 s.waiters.append(c)
                 return nil
@@ -49,12 +58,15 @@ public final class ServerReadiness: Service {
 
     public func run() async throws {
         var bound: [BoundListener] = []
+        var http = HostPort(host: api.configuration.host, port: api.configuration.port)
         do {
             for listener in listeners {
                 let address = try await listener.boundAddress()
                 let hp = HostPort(host: address.ipAddress ?? listener.configuration.host, port: address.port ?? listener.configuration.port)
                 bound.append(BoundListener(transport: listener.configuration.transport, address: hp))
             }
+            let address = try await api.boundAddress()
+            http = HostPort(host: address.ipAddress ?? api.configuration.host, port: address.port ?? api.configuration.port)
         } catch {
             // That listener reports its own error and the group stops; nothing is ready.
             try? await gracefulShutdown()
@@ -65,14 +77,14 @@ public final class ServerReadiness: Service {
                 "syslog listener ready",
                 metadata: ["listener.protocol": "\(b.transport.rawValue)", "listener.address": "\(b.address)"])
         }
-        logger.info("NotiLog server ready", metadata: ["store.path": "\(storePath)"])
+        logger.info("NotiLog server ready", metadata: ["store.path": "\(storePath)", "http.address": "\(http)"])
         let waiters = state.withLock { s in
-            s.bound = bound
+            s.bound = Bound(listeners: bound, http: http)
             defer { s.waiters.removeAll() }
             return s.waiters
         }
-        for w in waiters { w.resume(returning: bound) }
-        let listening = bound.map { "\($0.transport.rawValue) \($0.address)" }.joined(separator: ", ")
+        for w in waiters { w.resume(returning: Bound(listeners: bound, http: http)) }
+        let listening = (bound.map { "\($0.transport.rawValue) \($0.address)" } + ["http \(http)"]).joined(separator: ", ")
         notifier.ready(status: "Listening on \(listening)")
 
         try? await cancelWhenGracefulShutdown { [pipeline, notifier, statusInterval] in

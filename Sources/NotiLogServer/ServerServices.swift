@@ -2,6 +2,7 @@ import Logging
 import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
+import NotiLogWeb
 import ServiceLifecycle
 import UnixSignals
 
@@ -12,10 +13,11 @@ public struct ServerServices: Sendable {
     public let pipeline: IngestPipeline
     public let listeners: [SyslogListener]
     public let maintenance: StoreMaintenance
+    public let api: APIServer
     public let readiness: ServerReadiness
-    /// In start order: maintenance, the pipeline, the listeners, readiness. A `ServiceGroup` shuts them down in
-    /// reverse: systemd hears STOPPING=1, the listeners stop accepting, the pipeline commits what is queued, and
-    /// maintenance stops last.
+    /// In start order: maintenance, the pipeline, the listeners, the HTTP API, readiness. A `ServiceGroup` shuts
+    /// them down in reverse: systemd hears STOPPING=1, the API stops, the listeners stop accepting, the pipeline
+    /// commits what is queued, and maintenance stops last.
     public let services: [any Service]
 
     /// One group for all of them, shutting down gracefully on the given signals.
@@ -60,11 +62,21 @@ public func buildServices(settings: ServerSettings, logger: Logger) async throws
     let listeners = settings.listeners.map {
         SyslogListener(configuration: $0, pipeline: pipeline, parsers: settings.parsers, logger: collectorLogger)
     }
-    let readiness = ServerReadiness(listeners: listeners, pipeline: pipeline, storePath: store.path, logger: logger)
+    let tokens = TokenAuthority(store: store)
+    do {
+        _ = try await tokens.bootstrapAdminToken(dataDirectory: settings.dataDirectory, logger: logger)
+    } catch {
+        throw ServerError(.store, "cannot create the admin API token in \(settings.dataDirectory)", underlying: error)
+    }
+    let api = APIServer(
+        configuration: .init(host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current),
+        sources: .init(store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path),
+        tokens: tokens, logger: logger)
+    let readiness = ServerReadiness(listeners: listeners, api: api, pipeline: pipeline, storePath: store.path, logger: logger)
     var services: [any Service] = [maintenance, pipeline]
     services += listeners as [any Service]
-    services.append(readiness)
+    services += [api, readiness] as [any Service]
     return ServerServices(
-        settings: settings, store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance,
+        settings: settings, store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, api: api,
         readiness: readiness, services: services)
 }

@@ -8,6 +8,10 @@ public protocol LogStore: Sendable {
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage
     func record(id: Int64) async throws(StoreError) -> StoredRecord?
     func hosts() async throws(StoreError) -> [HostSummary]
+    /// Counts of the records a query matches within a time range: top hosts, apps and severities, and a histogram.
+    func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats
+    /// Size and progress figures for status pages and metrics; cheap enough to ask often.
+    func figures() async throws(StoreError) -> StoreFigures
     /// Brings the full-text index up to date by at most `maxRows` records; returns how many it indexed.
     func indexPending(maxRows: Int) async throws(StoreError) -> Int
     /// Deletes at most `maxRows` records that the policy no longer keeps; returns how many it deleted.
@@ -70,6 +74,75 @@ public struct HostSummary: Sendable, Hashable {
         self.messages = messages
         self.parseProblems = parseProblems
         self.clockSkewSeconds = clockSkewSeconds
+    }
+}
+
+public struct StatsRequest: Sendable, Hashable {
+    public var query: Query
+    public var now: SyslogTimestamp
+    /// The range, by reception time: `since` included, `until` excluded.
+    public var since: SyslogTimestamp
+    public var until: SyslogTimestamp
+    /// Histogram buckets over the range (1...1000).
+    public var buckets: Int
+    /// How many values to list per field, most frequent first.
+    public var top: Int
+
+    public init(query: Query, now: SyslogTimestamp, since: SyslogTimestamp, until: SyslogTimestamp, buckets: Int = 60, top: Int = 10) {
+        self.query = query
+        self.now = now
+        self.since = since
+        self.until = until
+        self.buckets = buckets
+        self.top = top
+    }
+}
+
+public struct LogStats: Sendable, Hashable {
+    /// A field value and how many records have it (nil: records without the field).
+    public struct Count: Sendable, Hashable {
+        public var value: String?
+        public var count: Int64
+
+        public init(value: String?, count: Int64) {
+            self.value = value
+            self.count = count
+        }
+    }
+
+    public var total: Int64
+    public var hosts: [Count]
+    public var apps: [Count]
+    /// By severity number as text (`"3"`), most severe first; nil for records without a priority.
+    public var severities: [Count]
+    public var bucketNanoseconds: Int64
+    /// Records per bucket, oldest first, starting at the request's `since`.
+    public var histogram: [Int64]
+
+    public init(total: Int64, hosts: [Count], apps: [Count], severities: [Count], bucketNanoseconds: Int64, histogram: [Int64]) {
+        self.total = total
+        self.hosts = hosts
+        self.apps = apps
+        self.severities = severities
+        self.bucketNanoseconds = bucketNanoseconds
+        self.histogram = histogram
+    }
+}
+
+public struct StoreFigures: Sendable, Hashable {
+    /// Records stored (ids are dense: retention deletes only the oldest).
+    public var records: Int64
+    public var newestID: Int64
+    /// Records up to this id are in the full-text index; newer ones are scanned.
+    public var indexedUpTo: Int64
+    /// Database size in bytes, free pages excluded.
+    public var bytes: Int64
+
+    public init(records: Int64, newestID: Int64, indexedUpTo: Int64, bytes: Int64) {
+        self.records = records
+        self.newestID = newestID
+        self.indexedUpTo = indexedUpTo
+        self.bytes = bytes
     }
 }
 

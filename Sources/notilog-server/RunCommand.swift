@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
             metadata: [
                 "config.file": "\(configuration.file ?? "(none: defaults)")",
                 "data.directory": "\(services.settings.dataDirectory)",
-                "http.address": "\(services.settings.http) (not served yet)",
+                "http.address": "\(services.settings.http)",
             ])
 
         let group = services.serviceGroup(gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

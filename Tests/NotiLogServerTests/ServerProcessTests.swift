@@ -27,7 +27,7 @@ struct ServerProcessTests {
         let data = dir.path + "/data"
         // Batches wait long to fill: what was received is still queued at SIGTERM, so the test sees the flush.
         let child = try ChildProcess(
-            server, ["--config", config, "--data-dir", data, "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"],
+            server, ["--config", config, "--data-dir", data, "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
             environment: [
                 "NOTIFY_SOCKET": notify.path, "NOTILOG_INGEST_BATCH_DELAY": "60s", "NOTILOG_INGEST_BATCH_SIZE": "100000",
             ])
@@ -73,7 +73,7 @@ struct ServerProcessTests {
     @Test func sigintAlsoStopsGracefully() async throws {
         let server = try serverExecutable()
         let dir = TemporaryDirectory()
-        let child = try ChildProcess(server, ["run", "--data-dir", dir.path, "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"])
+        let child = try ChildProcess(server, ["run", "--data-dir", dir.path, "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
         defer { child.stop() }
         #expect(try await child.waitForOutput { listenerPorts(in: $0).count == 2 }, "\(child.text)")
         let udp = try #require(listenerPorts(in: child.text)["udp"])
@@ -100,11 +100,11 @@ struct ServerProcessTests {
     @Test func aPortInUseExitsOne() async throws {
         let server = try serverExecutable()
         let dir = TemporaryDirectory()
-        let first = try ChildProcess(server, ["--data-dir", dir.path + "/a", "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"])
+        let first = try ChildProcess(server, ["--data-dir", dir.path + "/a", "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
         defer { first.stop() }
         #expect(try await first.waitForOutput { listenerPorts(in: $0).count == 2 }, "\(first.text)")
         let tcp = try #require(listenerPorts(in: first.text)["tcp"])
-        let second = try ChildProcess(server, ["--data-dir", dir.path + "/b", "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:\(tcp)"])
+        let second = try ChildProcess(server, ["--data-dir", dir.path + "/b", "--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:\(tcp)", "--http", "127.0.0.1:0"])
         defer { second.stop() }
         #expect(try await second.waitForExit() == 1, "\(second.text)")
         #expect(second.text.contains("cannot listen on tcp://127.0.0.1:\(tcp)"), "\(second.text)")

@@ -4,6 +4,7 @@ import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
 import NotiLogTestSupport
+import NotiLogWeb
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -52,7 +53,7 @@ struct ServerServicesTests {
         _ dir: TemporaryDirectory, recorder: LogRecorder = LogRecorder(), configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> (ServerServices, ServiceGroup, Task<Void, Error>) {
         var c = ServerConfiguration(
-            dataDir: dir.path, listeners: [.init(udp: "127.0.0.1:0"), .init(tcp: "127.0.0.1:0")],
+            dataDir: dir.path, listeners: [.init(udp: "127.0.0.1:0"), .init(tcp: "127.0.0.1:0")], http: "127.0.0.1:0",
             ingest: .init(batchDelay: "20ms"), timeZone: "UTC")
         configure(&c)
         let services = try await buildServices(configuration: c, logger: recorder.logger)
@@ -77,14 +78,16 @@ struct ServerServicesTests {
     @Test func servicesStartInOrderAndShutDownInReverse() async throws {
         let dir = TemporaryDirectory()
         let services = try await buildServices(
-            configuration: ServerConfiguration(dataDir: dir.path, listeners: [.init(udp: "127.0.0.1:0"), .init(tcp: "127.0.0.1:0")]),
+            configuration: ServerConfiguration(
+                dataDir: dir.path, listeners: [.init(udp: "127.0.0.1:0"), .init(tcp: "127.0.0.1:0")], http: "127.0.0.1:0"),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        #expect(services.services.count == 5)
+        #expect(services.services.count == 6)
         #expect(services.services[0] as? StoreMaintenance === services.maintenance)
         #expect(services.services[1] as? IngestPipeline === services.pipeline)
         #expect(services.services[2] as? SyslogListener === services.listeners[0])
         #expect(services.services[3] as? SyslogListener === services.listeners[1])
-        #expect(services.services[4] as? ServerReadiness === services.readiness)
+        #expect(services.services[4] as? APIServer === services.api)
+        #expect(services.services[5] as? ServerReadiness === services.readiness)
         #expect(services.listeners.map(\.configuration.transport) == [.udp, .tcp])
     }
 
@@ -92,7 +95,7 @@ struct ServerServicesTests {
         let dir = TemporaryDirectory()
         let recorder = LogRecorder()
         let (services, group, running) = try await Self.start(dir, recorder: recorder)
-        let bound = await services.readiness.ready()
+        let bound = await services.readiness.ready().listeners
         let udp = try #require(bound.first { $0.transport == .udp }).address.port
         let tcp = try #require(bound.first { $0.transport == .tcp }).address.port
         #expect(udp != 0 && tcp != 0)
@@ -127,7 +130,7 @@ struct ServerServicesTests {
         let dir = TemporaryDirectory()
         // Batches wait up to a minute to fill: nothing is committed until shutdown makes the writer flush.
         let (services, group, running) = try await Self.start(dir) { $0.ingest = .init(batchSize: 100_000, batchDelay: "60s") }
-        let tcp = try #require(await services.readiness.ready().first { $0.transport == .tcp }).address.port
+        let tcp = try #require(await services.readiness.ready().listeners.first { $0.transport == .tcp }).address.port
         let sender = try TestSocket(tcpPort: tcp)
         var stream: [UInt8] = []
         for k in 0..<2_000 {
@@ -149,7 +152,7 @@ struct ServerServicesTests {
     @Test func maintenanceIndexesWhatIsCommitted() async throws {
         let dir = TemporaryDirectory()
         let (services, group, running) = try await Self.start(dir)
-        let tcp = try #require(await services.readiness.ready().first { $0.transport == .tcp }).address.port
+        let tcp = try #require(await services.readiness.ready().listeners.first { $0.transport == .tcp }).address.port
         let sender = try TestSocket(tcpPort: tcp)
         try sender.send(Array((0..<500).map { "<14>1 - h app - - - needle \($0)\n" }.joined().utf8))
         #expect(sender.finish())
@@ -167,7 +170,7 @@ struct ServerServicesTests {
         let (services, group, running) = try await Self.start(dir) {
             $0.sourceTimeZones = [.init(match: "127.0.0.0/8", zone: "America/New_York")]
         }
-        let udp = try #require(await services.readiness.ready().first { $0.transport == .udp }).address.port
+        let udp = try #require(await services.readiness.ready().listeners.first { $0.transport == .udp }).address.port
         try runProgram(
             "/usr/bin/logger", ["-n", "127.0.0.1", "-P", "\(udp)", "-d", "--rfc3164", "-t", "ny", "local time in New York"],
             environment: ["TZ": "America/New_York"])
@@ -189,7 +192,7 @@ struct ServerServicesTests {
             $0.dataDir = dir.path + "/data"
             $0.listeners = [.init(tls: "127.0.0.1:0", certificate: cert, key: key)]
         }
-        let port = try #require(await services.readiness.ready().first { $0.transport == .tls }).address.port
+        let port = try #require(await services.readiness.ready().listeners.first { $0.transport == .tls }).address.port
         // openssl's client sends what it reads from standard input over TLS, and stops at its end.
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
@@ -214,7 +217,7 @@ struct ServerServicesTests {
         let dir = TemporaryDirectory()
         // Take a port, then ask the server for the same one.
         let (first, firstGroup, firstRunning) = try await Self.start(TemporaryDirectory())
-        let taken = try #require(await first.readiness.ready().first { $0.transport == .tcp }).address.port
+        let taken = try #require(await first.readiness.ready().listeners.first { $0.transport == .tcp }).address.port
         let recorder = LogRecorder()
         let (services, _, running) = try await Self.start(dir, recorder: recorder) {
             $0.listeners = [.init(tcp: "127.0.0.1:\(taken)")]

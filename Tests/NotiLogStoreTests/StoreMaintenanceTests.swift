@@ -225,6 +225,8 @@ final class FlakyStore: LogStore {
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
     func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
     func hosts() async throws(StoreError) -> [HostSummary] { try await inner.hosts() }
+    func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats { try await inner.stats(request) }
+    func figures() async throws(StoreError) -> StoreFigures { try await inner.figures() }
     func indexPending(maxRows: Int) async throws(StoreError) -> Int {
         try maybeFail()
         return try await inner.indexPending(maxRows: maxRows)

@@ -77,6 +77,8 @@ public final class GatedStore: LogStore {
     public func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
     public func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
     public func hosts() async throws(StoreError) -> [HostSummary] { try await inner.hosts() }
+    public func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats { try await inner.stats(request) }
+    public func figures() async throws(StoreError) -> StoreFigures { try await inner.figures() }
     public func indexPending(maxRows: Int) async throws(StoreError) -> Int { try await inner.indexPending(maxRows: maxRows) }
     public func applyRetention(_ policy: RetentionPolicy, now: SyslogTimestamp, maxRows: Int) async throws(StoreError) -> Int {
         try await inner.applyRetention(policy, now: now, maxRows: maxRows)

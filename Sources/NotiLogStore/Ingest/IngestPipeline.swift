@@ -37,6 +37,11 @@ public final class IngestPipeline: Service {
         public var failedBatches: Int64 = 0
         public var lastBatchSize: Int = 0
         public var lastCommitSeconds: Double = 0
+        /// Commit latencies: how many took at most each of `commitSecondsBounds` (cumulative, as Prometheus
+        /// histograms count), and their sum.
+        public var commitSecondsBuckets = [Int64](repeating: 0, count: Counters.commitSecondsBounds.count)
+        public var commitSecondsSum: Double = 0
+        public static let commitSecondsBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         public var queued: Int = 0
     }
 
@@ -266,7 +271,12 @@ public final class IngestPipeline: Service {
                     s.counters.committed += Int64(batch.count)
                     s.counters.batches += 1
                     s.counters.lastBatchSize = batch.count
-                    s.counters.lastCommitSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    s.counters.lastCommitSeconds = seconds
+                    s.counters.commitSecondsSum += seconds
+                    for (k, bound) in Counters.commitSecondsBounds.enumerated() where seconds <= bound {
+                        s.counters.commitSecondsBuckets[k] += 1
+                    }
                     return Array(s.subscribers.values)
                 }
                 for s in subscribers { s.yield(stored) }

@@ -346,10 +346,7 @@ public final class SQLiteLogStore: LogStore {
                         arguments: [cutoff, maxRows])
                 }
                 if victims == nil, let maxBytes = policy.maxBytes {
-                    let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                    let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                    let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
-                    if (pages - free) * pageSize > maxBytes {
+                    if try Self.usedBytes(db) > maxBytes {
                         victims = try Int64.fetchOne(
                             db, sql: "SELECT max(id) FROM (SELECT id FROM logs ORDER BY id LIMIT ?)", arguments: [maxRows])
                     }

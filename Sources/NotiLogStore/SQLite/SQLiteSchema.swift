@@ -47,6 +47,20 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("2 api tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_tokens (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL,
+                      scope TEXT NOT NULL CHECK (scope IN ('read', 'ingest', 'admin')),
+                      hash BLOB NOT NULL UNIQUE,                 -- SHA-256 of the token; the token is never stored
+                      created_at INTEGER NOT NULL,               -- ns since epoch
+                      last_used_at INTEGER,
+                      revoked_at INTEGER
+                    );
+                    """)
+        }
         return m
     }
 }

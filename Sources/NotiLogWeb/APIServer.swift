@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NotiLogCollector
+import NotiLogCore
+import NotiLogStore
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP API under `/api/v1` (and Prometheus metrics at `/metrics`), served by Hummingbird as one service of
+/// the server's group. Every endpoint but `GET /api/v1/healthz` needs a bearer token (see `TokenAuthority`).
+public final class APIServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var version: String
+
+        public init(host: String, port: Int, version: String) {
+            self.host = host
+            self.port = port
+            self.version = version
+        }
+    }
+
+    /// What the API reads from: the store, and the live counters of the services beside it.
+    public struct Sources: Sendable {
+        public var store: any LogStore
+        public var pipeline: IngestPipeline
+        public var listeners: [SyslogListener]
+        public var maintenance: StoreMaintenance
+        public var storePath: String
+
+        public init(store: any LogStore, pipeline: IngestPipeline, listeners: [SyslogListener], maintenance: StoreMaintenance, storePath: String) {
+            self.store = store
+            self.pipeline = pipeline
+            self.listeners = listeners
+            self.maintenance = maintenance
+            self.storePath = storePath
+        }
+    }
+
+    public let configuration: Configuration
+    public let tokens: TokenAuthority
+    let sources: Sources
+    let startedAt = SyslogTimestamp.now()
+    private let logger: Logger
+    private let bound = Mutex<(address: SocketAddress?, failed: Bool, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, false, []))
+
+    public init(configuration: Configuration, sources: Sources, tokens: TokenAuthority, logger: Logger) {
+        self.configuration = configuration
+        self.sources = sources
+        self.tokens = tokens
+        self.logger = logger
+    }
+
+    /// The address the server listens on once it is bound (the real port when configured with 0).
+    public func boundAddress() async throws -> SocketAddress {
+        let address = await withCheckedContinuation { (c: CheckedContinuation<SocketAddress?, Never>) in
+            let ready = bound.withLock { s -> (Bool, SocketAddress?) in
+                if s.address != nil || s.failed { return (true, s.address) }
+                s.waiters.append(c)
+                return (false, nil)
+            }
+            if ready.0 { c.resume(returning: ready.1) }
+        }
+        guard let address else {
+            throw APIError(.serviceUnavailable, "unavailable", "the HTTP API did not start on \(configuration.host):\(configuration.port)")
+        }
+        return address
+    }
+
+    private func settle(_ address: SocketAddress?) {
+        let waiters = bound.withLock { s in
+            if let address { s.address = address } else { s.failed = true }
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for w in waiters { w.resume(returning: address) }
+    }
+
+    public func run() async throws {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        APIRoutes(server: self).register(on: router)
+        var httpLogger = logger
+        httpLogger[metadataKey: "component"] = "http"
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "NotiLog"),
+            onServerRunning: { [weak self] channel in
+                guard let self else { return }
+                self.settle(channel.localAddress)
+                self.logger.info(
+                    "HTTP API ready",
+                    metadata: ["http.address": "\(channel.localAddress.map(Self.describe) ?? "\(self.configuration.host):\(self.configuration.port)")"])
+            },
+            logger: httpLogger)
+        do {
+            try await app.runService()
+        } catch {
+            settle(nil)
+            throw error
+        }
+        settle(nil)
+    }
+
+    /// `127.0.0.1:8514`, `[::1]:8514`.
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// The API's request context: Hummingbird's core storage only (the token is checked per handler, by scope).
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// Token creation bodies are tiny.
+    public var maxUploadSize: Int { 64 * 1024 }
+}
