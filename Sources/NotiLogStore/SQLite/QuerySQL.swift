@@ -118,6 +118,35 @@ struct QuerySQL {
         }
     }
 
+    /// For queries whose top level requires message words (`disk error host:db*`): an FTS5 expression for those
+    /// words and the rest of the query. A search can then walk the full-text index newest first and stop after
+    /// one page, whether the words are rare or in every other record (`id IN (SELECT … MATCH …)` would first
+    /// collect every match).
+    static func fullTextDriver(_ root: QueryNode) -> (match: String, rest: QueryNode)? {
+        /// The node as an FTS5 expression when it is made of message words, AND and OR only.
+        func expression(_ node: QueryNode) -> String? {
+            switch node {
+            case .term(let t):
+                guard t.field == .message, case .tokens(let tokens, let prefix) = t.predicate, !tokens.isEmpty else { return nil }
+                return ftsPhrase(tokens, prefix: prefix)
+            case .and(let nodes), .or(let nodes):
+                let parts = nodes.map(expression)
+                guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+                let joiner: String
+                if case .and = node { joiner = " AND " } else { joiner = " OR " }
+                return "(" + parts.compactMap { $0 }.joined(separator: joiner) + ")"
+            default:
+                return nil
+            }
+        }
+        if let e = expression(root) { return (e, .all) }
+        guard case .and(let nodes) = root else { return nil }
+        let expressions = nodes.compactMap(expression)
+        guard !expressions.isEmpty else { return nil }
+        let others = nodes.filter { expression($0) == nil }
+        return (expressions.joined(separator: " AND "), others.isEmpty ? .all : .and(others))
+    }
+
     /// An FTS5 phrase of folded tokens (they hold only letters, digits and marks, so quoting is plain).
     static func ftsPhrase(_ tokens: [String], prefix: Bool) -> String {
         "\"" + tokens.joined(separator: " ") + "\"" + (prefix ? " *" : "")

@@ -253,15 +253,33 @@ public final class SQLiteLogStore: LogStore {
                 for indexed in [false, true] {
                     let want = limit + 1 - found.count
                     guard want > 0 else { break }
-                    let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
-                    var sql = "SELECT \(Self.columns) FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?"
-                    var arguments: [DatabaseValue] = [watermark.databaseValue]
-                    if let before = request.before {
-                        sql += " AND logs.id < ?"
-                        arguments.append(before.databaseValue)
+                    var sql: String
+                    var arguments: [DatabaseValue]
+                    if indexed, let driver = QuerySQL.fullTextDriver(request.query.root) {
+                        // Newest first through the full-text index, stopping after a page.
+                        let rest = QuerySQL.compile(driver.rest, now: request.now, indexed: true)
+                        sql = """
+                            SELECT \(Self.columns) FROM logs_fts JOIN logs ON logs.id = logs_fts.rowid
+                            WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?
+                            """
+                        arguments = [driver.match.databaseValue, watermark.databaseValue]
+                        if let before = request.before {
+                            sql += " AND logs_fts.rowid < ?"
+                            arguments.append(before.databaseValue)
+                        }
+                        sql += " AND \(rest.sql) ORDER BY logs_fts.rowid DESC LIMIT ?"
+                        arguments += rest.arguments
+                    } else {
+                        let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
+                        sql = "SELECT \(Self.columns) FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?"
+                        arguments = [watermark.databaseValue]
+                        if let before = request.before {
+                            sql += " AND logs.id < ?"
+                            arguments.append(before.databaseValue)
+                        }
+                        sql += " AND \(condition.sql) ORDER BY logs.id DESC LIMIT ?"
+                        arguments += condition.arguments
                     }
-                    sql += " AND \(condition.sql) ORDER BY logs.id DESC LIMIT ?"
-                    arguments += condition.arguments
                     arguments.append(want.databaseValue)
                     let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
                     found += rows.map(Self.storedRecord)
