@@ -249,4 +249,43 @@ struct APITests {
         #expect(tokens.count == 1)
         try await Self.stop(group2, running2)
     }
+
+    @Test func retentionBySizeKeepsTheNewestRecordsSearchable() async throws {
+        let dir = TemporaryDirectory()
+        var c = ServerConfiguration(
+            dataDir: dir.path, listeners: [.init(tcp: "127.0.0.1:0")], http: "127.0.0.1:0", ingest: .init(batchDelay: "20ms"),
+            retention: .init(maxSize: "1MB"), timeZone: "UTC")
+        c.retention.maxAge = "off"
+        var settings = try c.resolved()
+        settings.maintenance.retentionInterval = .milliseconds(100)
+        settings.maintenance.retentionBatchSize = 500
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let services = try await buildServices(settings: settings, logger: logger)
+        let group = services.serviceGroup(logger: logger)
+        let running = Task { try await group.run() }
+        let tcp = try #require(await services.readiness.ready().listeners.first).address.port
+        let api = try await TestAPI(services)
+
+        // About 4 MB of records against a 1 MB limit.
+        let padding = String(repeating: "x", count: 150)
+        let total = 20_000
+        try Self.send((0..<total).map { "<13>1 2026-11-25T10:00:00Z h app - - - record \($0) \(padding)" }, port: tcp)
+        _ = try await api.waitForRecords("\"record \(total - 1)\"", count: 1)
+        let deadline = Date().addingTimeInterval(60)
+        var store: [String: Any] = [:]
+        repeat {
+            try await Task.sleep(for: .milliseconds(200))
+            store = try await api.request("GET", "/api/v1/status").json["store"] as? [String: Any] ?? [:]
+        } while (store["bytes"] as? Int ?? .max) > 1 << 20 && Date() < deadline
+        #expect((store["bytes"] as? Int ?? .max) <= 1 << 20, "\(store)")
+        let kept = try #require(store["records"] as? Int)
+        #expect(kept > 0 && kept < total)
+        #expect((store["retention_deleted"] as? Int ?? 0) + kept == total)
+        // The oldest went first; the newest are all still there, in order.
+        #expect(try await api.records("\"record 0\"").isEmpty)
+        let newest = try await api.request("GET", "/api/v1/logs", ["limit": "3"]).json["records"] as? [[String: Any]] ?? []
+        #expect(newest.compactMap { ($0["message"] as? String)?.split(separator: " ").dropFirst().first } == ["\(total - 1)", "\(total - 2)", "\(total - 3)"])
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
 }
