@@ -128,12 +128,16 @@ public final class TestSocket {
 
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-    /// True when the peer has closed the connection (reads EOF or an error within `seconds`).
+    /// True when the peer has closed the connection (reads EOF or an error within `seconds`); what it sends
+    /// before closing (a TLS alert, say) is read and ignored.
     public func waitForClose(seconds: Int32 = 5) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, seconds * 1000) > 0 else { return false }
-        var byte: UInt8 = 0
-        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let deadline = Date().addingTimeInterval(Double(seconds))
+        while Date() < deadline, poll(&pfd, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 {
+            if recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) <= 0 { return true }
+        }
+        return false
     }
 
     /// Ends the stream and waits until the server has read all of it and closed its side (true), or `seconds` pass.
