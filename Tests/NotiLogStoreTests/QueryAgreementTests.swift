@@ -69,7 +69,7 @@ struct QueryAgreementTests {
         case 8: return "severity:" + pick(["<=warning", "err", ">3", "<2", "=7", "debug"], &g)
         case 9: return "facility:" + pick(["user", "<=4", ">=16", "local7"], &g)
         case 10: return "sd." + pick(["origin.ip", "meta.env", "x@1.a"], &g) + ":" + pick(["10.0.0.1", "prod", "pro*", "\"a]b\"", "/^P/"], &g)
-        case 11: return "message:" + pick(["/err.r/", "/(?i)TIMEOUT/", "/^$/", "/\\d{3}/"], &g)
+        case 11: return "message:" + pick(["/err.r/", "/(?i)TIMEOUT/", "/^$/", "/\\d{3}/", "/pass\\w+ for/", "/GET \\/health/", "/[0-9]+\\.0\\.0/", "/stra.?ße/"], &g)
         case 12: return pick(["since:-30m", "until:-1h", "since:-2h", "until:now"], &g)
         case 13: return pick(["->", "%", "--", "\"50%\""], &g)
         default: return pick(words, &g).replacingOccurrences(of: "\"", with: "")

@@ -94,7 +94,12 @@ struct QuerySQL {
             bind(Self.likeEscaped(value) + "%")
         case (let field, .regex(let pattern)):
             guard let col = Self.column(field) else { return sql += "0" }
-            sql += "notilog_regex(CAST(\(col) AS BLOB), ?)"
+            if let literal = RegexPrefilter.requiredLiteral(pattern) {
+                sql += "(instr(\(col), ?) > 0 AND notilog_regex(CAST(\(col) AS BLOB), ?))"
+                bind(literal)
+            } else {
+                sql += "notilog_regex(CAST(\(col) AS BLOB), ?)"
+            }
             bind(pattern)
         default:
             sql += "0"
