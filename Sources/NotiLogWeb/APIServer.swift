@@ -97,7 +97,8 @@ public final class APIServer: Service {
             },
             logger: httpLogger)
         do {
-            try await app.runService()
+            // `run()`, not `runService()`: the server's group owns the signals and tells this service when to stop.
+            try await app.run()
         } catch {
             settle(nil)
             throw error
