@@ -51,7 +51,7 @@ struct ParseCommand: ParsableCommand {
     func run() throws {
         let parser = SyslogParser(timeZone: TimeZone(identifier: timezone)!)
         let received = receivedAt.flatMap(SyslogTimestamp.init(rfc3339:)) ?? .now()
-        let output = RecordPrinter(json: json)
+        let output = RecordPrinter(json: json, colour: !json && Terminal.wantsColour())
         var sawProblem = false
         for path in files.isEmpty ? ["-"] : files {
             let bytes: [UInt8]
