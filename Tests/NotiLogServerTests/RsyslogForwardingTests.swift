@@ -97,7 +97,7 @@ struct RsyslogForwardingTests {
         try await Task.sleep(for: .milliseconds(500))
 
         // Now the server starts on the port rsyslog forwards to.
-        var c = ServerConfiguration(dataDir: dir.path + "/data", listeners: [.init(tcp: "127.0.0.1:\(port)")], ingest: .init(batchDelay: "20ms"))
+        var c = ServerConfiguration(dataDir: dir.path + "/data", listeners: [.init(tcp: "127.0.0.1:\(port)")], http: "127.0.0.1:0", ingest: .init(batchDelay: "20ms"))
         c.timeZone = "UTC"
         let services = try await buildServices(configuration: c, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let group = services.serviceGroup(logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
@@ -129,5 +129,114 @@ struct RsyslogForwardingTests {
         #expect(first.structuredData.map { $0.map(\.id) } == ["ex@32473"])
         #expect(first.timestamp == SyslogTimestamp(seconds: 1_764_073_070, nanoseconds: 0, fractionDigits: 3))
         #expect(records.allSatisfy { $0.problems.isEmpty })
+    }
+}
+
+// MARK: - UDP, traditional format
+
+extension RsyslogForwardingTests {
+    /// A message the test sends rsyslog; `k` numbers it and is in its text.
+    struct Traditional {
+        var k: Int
+        var facility: Facility
+        var severity: Severity
+        var hostname: String
+        var appName: String
+        var procID: String?
+        var text: String
+        var seconds: Int64
+        /// Sent as RFC 5424 (with msgid, structured data and a fraction) rather than RFC 3164.
+        var rfc5424: Bool
+
+        /// Every facility and severity, host names with and without a domain, program names as real ones look,
+        /// with and without pid, times in the last 40 days (so every day of the month below 10 too); every fifth
+        /// message arrives at rsyslog as RFC 5424.
+        static func make(_ total: Int) -> [Traditional] {
+            let apps = ["sshd", "postfix/smtpd", "CRON", "systemd-logind", "my.app_x", "nginx", "kernel-helper"]
+            let start = SyslogTimestamp.now().seconds - 40 * 86_400
+            return (0..<total).map { k -> Traditional in
+                let rfc5424 = k % 5 == 4
+                return Traditional(
+                    k: k, facility: Facility(rawValue: UInt8(k % 24))!, severity: Severity(rawValue: UInt8(k / 24 % 8))!,
+                    hostname: k % 2 == 1 ? "rs-\(k % 7).example.net" : "db-\(k % 7)", appName: apps[k % apps.count],
+                    procID: k % 4 == 0 && !rfc5424 ? nil : "\(2000 + k)",
+                    text: "traditional \(k): ünïcödé \"quoted\" [brackets] key=value",
+                    seconds: start + Int64(k) * 11_520 + Int64(k * 37 % 60), rfc5424: rfc5424)
+            }
+        }
+
+        var pri: Int { Int(facility.rawValue) * 8 + Int(severity.rawValue) }
+
+        /// RFC 3164 `<PRI>Oct  6 20:17:29 HOST APP[PID]: MSG` (LF-framed), or RFC 5424 (octet-counted).
+        var frame: [UInt8] {
+            if rfc5424 {
+                let m = "<\(pri)>1 \(rfc3339(seconds: seconds, microseconds: 250_000, fractionDigits: 3)) \(hostname) \(appName) "
+                    + "\(procID ?? "-") ID\(k % 10) [x@32473 k=\"\(k)\"] \(text)"
+                return Array("\(m.utf8.count) \(m)".utf8)
+            }
+            return Array("<\(pri)>\(bsdTimestamp(seconds: seconds)) \(hostname) \(appName)\(procID.map { "[\($0)]" } ?? ""): \(text)\n".utf8)
+        }
+
+        /// What NotiLog should store, as captured from rsyslog 8.2302 with `nc`: `<PRI>Oct  6 20:17:29 HOST TAG MSG`,
+        /// the time as rsyslog received it (UTC here) without year or fraction, `APP[PID]:` for a message that came
+        /// as RFC 3164 and `APP[PID]` (no colon) for one that came as RFC 5424; no msgid or structured data.
+        func expected(receivedAt: SyslogTimestamp) -> LogRecord {
+            LogRecord(
+                facility: facility, severity: severity, timestamp: SyslogTimestamp(seconds: seconds), receivedAt: receivedAt,
+                hostname: hostname, appName: appName, procID: procID, message: text, source: "127.0.0.1", format: .rfc3164)
+        }
+    }
+
+    /// rsyslog forwarding over UDP in `RSYSLOG_TraditionalForwardFormat` (RFC 3164): each message arrives once,
+    /// with every field the format carries.
+    @Test func udpInTheTraditionalFormatArrivesWithEveryField() async throws {
+        let dir = TemporaryDirectory()
+        let server = try await ForwardingServer.start(dataDir: dir.path + "/data")
+        try FileManager.default.createDirectory(atPath: dir.path + "/work", withIntermediateDirectories: true)
+        try """
+            global(workDirectory="\(dir.path)/work")
+            module(load="imtcp")
+            input(type="imtcp" port="0" address="127.0.0.1" listenPortFileName="\(dir.path)/inport" ruleset="fwd")
+            ruleset(name="fwd") {
+                action(type="omfwd" target="127.0.0.1" port="\(server.udpPort)" protocol="udp"
+                    template="RSYSLOG_TraditionalForwardFormat")
+            }
+            """.write(toFile: dir.path + "/rsyslog.conf", atomically: true, encoding: .utf8)
+        // Its local time (which the traditional format writes) is UTC, the server's zone for senders without one.
+        let rsyslog = try ChildProcess(
+            Self.rsyslogd, ["-n", "-f", dir.path + "/rsyslog.conf", "-i", dir.path + "/rsyslogd.pid"], environment: ["TZ": "UTC"])
+        defer { rsyslog.stop() }
+        let input = try await waitForPortFile(dir.path + "/inport", of: rsyslog)
+
+        let total = 300
+        let sent = Traditional.make(total)
+        // RFC 3164 one per line on one connection, RFC 5424 octet-counted on another.
+        let lines = try await connectToPeer(rsyslog, port: input)
+        let counted = try await connectToPeer(rsyslog, port: input)
+        // In batches with a pause between them, as a fair UDP sender would.
+        for start in stride(from: 0, to: total, by: 50) {
+            let batch = sent[start..<min(start + 50, total)]
+            try lines.send(batch.filter { !$0.rfc5424 }.flatMap(\.frame))
+            try counted.send(batch.filter(\.rfc5424).flatMap(\.frame))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(lines.finish() && counted.finish(), "rsyslog did not read all of the input: \(rsyslog.text)")
+        let records = try await readBack(server.services, query: "", expecting: total)
+        rsyslog.signal(SIGTERM)
+        #expect(try await rsyslog.waitForExit() != nil)
+        try await server.stop()
+
+        // Each message once: none lost, none twice, nothing else.
+        let numbers = records.map { r in r.message.firstMatch(of: /^traditional ([0-9]+):/).flatMap { Int($0.output.1) } }
+        #expect(records.count == total, "\(rsyslog.text)")
+        #expect(Set(numbers.compactMap { $0 }) == Set(0..<total))
+        #expect(numbers.allSatisfy { $0 != nil }, "records that are none of the messages sent: \(records.filter { $0.message.firstMatch(of: /^traditional [0-9]+:/) == nil })")
+        // Every field of each.
+        for (record, k) in zip(records, numbers) {
+            guard let k else { continue }
+            #expect(record == sent[k].expected(receivedAt: record.receivedAt))
+        }
+        #expect(records.allSatisfy { $0.problems.isEmpty })
+        #expect(server.services.pipeline.counters.droppedQueueFull == 0)
     }
 }

@@ -61,6 +61,9 @@ final class ChildProcess {
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        // Close-on-exec: children started later (by other tests) must not hold this pipe open, or this child's
+        // output would not end when it exits.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
