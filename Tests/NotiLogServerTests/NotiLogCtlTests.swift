@@ -179,7 +179,7 @@ struct NotiLogCtlTests {
     @Test func connectionSettingsAndFailures() async throws {
         let dir = TemporaryDirectory()
         // Nothing listens: a clear "cannot connect", exit 2.
-        let port = try RsyslogForwardingTests.freePort()
+        let port = try freeLoopbackPort()
         let refused = try await runCtl(["status", "--server", "http://127.0.0.1:\(port)", "--token", "x"], in: dir.path)
         #expect(refused.status == 2 && refused.stderr.contains("cannot connect to http://127.0.0.1:\(port)"), "\(refused)")
 
@@ -191,7 +191,7 @@ struct NotiLogCtlTests {
         let fromConfig = try await runCtl(["hosts"], in: dir.path, environment: ["XDG_CONFIG_HOME": dir.path + "/config"])
         #expect(fromConfig.status == 2 && fromConfig.stderr.contains("cannot connect to http://127.0.0.1:\(port)"), "\(fromConfig)")
         // ...the flag wins over it...
-        let port2 = try RsyslogForwardingTests.freePort()
+        let port2 = try freeLoopbackPort()
         let flagWins = try await runCtl(["hosts", "--server", "http://127.0.0.1:\(port2)"], in: dir.path, environment: ["XDG_CONFIG_HOME": dir.path + "/config"])
         #expect(flagWins.stderr.contains("127.0.0.1:\(port2)"), "\(flagWins)")
         // ...and a malformed file is named with the key.

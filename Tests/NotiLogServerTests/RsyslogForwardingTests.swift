@@ -28,25 +28,9 @@ struct RsyslogForwardingTests {
         #expect(try runProgram(Self.rsyslogd, ["-N1", "-f", main]) == 0)
     }
 
-    /// A port that was free a moment ago (for a server that must start after its sender).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &addr) {
-            try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(fd, $0, len) == 0, getsockname(fd, $0, &len) == 0 else { throw POSIXError(.EADDRINUSE) }
-            }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test func messagesQueuedWhileTheServerIsAwayArriveWhenItStarts() async throws {
         let dir = TemporaryDirectory()
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         try FileManager.default.createDirectory(atPath: dir.path + "/spool", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir.path + "/work", withIntermediateDirectories: true)
         // The snippet as a user installs it, pointed at this test's server and spool, retrying every second.
@@ -64,29 +48,12 @@ struct RsyslogForwardingTests {
             """.write(toFile: dir.path + "/rsyslog.conf", atomically: true, encoding: .utf8)
         let rsyslog = try ChildProcess(Self.rsyslogd, ["-n", "-f", dir.path + "/rsyslog.conf", "-i", dir.path + "/rsyslogd.pid"])
         defer { rsyslog.stop() }
-        var inPort: Int?
-        let deadline = Date().addingTimeInterval(20)
-        while inPort == nil, Date() < deadline, rsyslog.isRunning {
-            inPort = (try? String(contentsOfFile: dir.path + "/inport", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if inPort == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        var input = try #require(inPort, "rsyslogd did not start: \(rsyslog.text)")
+        let input = try await waitForPortFile(dir.path + "/inport", of: rsyslog)
 
         // Sent while no server listens: rsyslog keeps them in its queue.
         let total = 300
-        // The port file can appear a moment before rsyslogd accepts (or be read half-written): retry briefly.
-        var connected: TestSocket?
-        let connectBy = Date().addingTimeInterval(10)
-        while connected == nil {
-            do {
-                connected = try TestSocket(tcpPort: input)
-            } catch where Date() < connectBy {
-                try await Task.sleep(for: .milliseconds(50))
-                inPort = (try? String(contentsOfFile: dir.path + "/inport", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                input = inPort ?? input
-            }
-        }
-        let sender = try #require(connected)
+        // The port file can appear a moment before rsyslogd accepts: connecting is retried briefly.
+        let sender = try await connectToPeer(rsyslog, port: input)
         var stream: [UInt8] = []
         for k in 0..<total {
             let m = "<165>1 2025-11-25T13:17:50.\(String(format: "%03d", k))+01:00 app-host-\(k % 3) rsfwd \(k) M\(k) [ex@32473 seq=\"\(k)\"] forwarded \(k)"
