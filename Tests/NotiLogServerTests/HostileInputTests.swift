@@ -77,19 +77,4 @@ struct HostileInputTests {
         await group.triggerGracefulShutdown()
         try await running.value
     }
-
-    /// openssl's client sends its standard input over TLS and stops at its end.
-    func sendOverTLS(_ text: String, port: Int, ca: String) throws {
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        client.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-quiet", "-no_ign_eof"]
-        let input = Pipe()
-        client.standardInput = input
-        client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
-        try client.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        client.waitUntilExit()
-    }
 }

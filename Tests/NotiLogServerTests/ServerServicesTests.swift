@@ -193,19 +193,8 @@ struct ServerServicesTests {
             $0.listeners = [.init(tls: "127.0.0.1:0", certificate: cert, key: key)]
         }
         let port = try #require(await services.readiness.ready().listeners.first { $0.transport == .tls }).address.port
-        // openssl's client sends what it reads from standard input over TLS, and stops at its end.
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        client.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", cert, "-quiet", "-no_ign_eof"]
-        let input = Pipe()
-        client.standardInput = input
-        client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
-        try client.run()
-        input.fileHandleForWriting.write(Data("<14>1 2025-11-25T13:17:50Z tls-host app - - - over tls\n".utf8))
+        try sendOverTLS("<14>1 2025-11-25T13:17:50Z tls-host app - - - over tls\n", port: port, ca: cert)
         #expect(try await Self.waitForCount(services.store, 1) == 1)
-        try input.fileHandleForWriting.close()
-        client.waitUntilExit()
         let r = try #require(try await Self.all(services.store).first)
         #expect(r.hostname == "tls-host")
         #expect(r.message == "over tls")

@@ -218,3 +218,18 @@ func listenerPorts(in output: String) -> [String: Int] {
     }
     return ports
 }
+
+/// Sends `text` over TLS with openssl's client (which sends its standard input and stops at its end), trusting `ca`.
+func sendOverTLS(_ text: String, port: Int, ca: String) throws {
+    let client = Process()
+    client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    client.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-quiet", "-no_ign_eof"]
+    let input = Pipe()
+    client.standardInput = input
+    client.standardOutput = FileHandle.nullDevice
+    client.standardError = FileHandle.nullDevice
+    try client.run()
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try input.fileHandleForWriting.close()
+    client.waitUntilExit()
+}
