@@ -56,7 +56,7 @@ public func buildServices(settings: ServerSettings, logger: Logger) async throws
                 "maintenance.step": "\(failure.step.rawValue)", "maintenance.consecutive_failures": "\(failure.consecutive)",
                 "error.message": "\(failure.error)",
             ])
-    })
+    }, ingestBacklog: { [pipeline] in pipeline.counters.queued >= pipeline.configuration.batchSize })
     var collectorLogger = logger
     collectorLogger[metadataKey: "component"] = "collector"
     let listeners = settings.listeners.map {

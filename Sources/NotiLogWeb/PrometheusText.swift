@@ -85,6 +85,7 @@ enum PrometheusText {
         w.sample("notilog_ingest_commit_seconds_count", Double(c.batches))
 
         w.metric("notilog_store_indexed_rows_total", "counter", "Records added to the full-text index.", Double(m.indexedRows))
+        w.metric("notilog_store_index_deferred_steps_total", "counter", "Index steps put off while ingest had a backlog.", Double(m.deferredIndexSteps))
         w.metric("notilog_store_retention_deleted_total", "counter", "Records deleted by retention.", Double(m.deletedRows))
         w.metric("notilog_store_maintenance_failures_total", "counter", "Failed indexing or retention steps.", Double(m.failedSteps))
         if let store {

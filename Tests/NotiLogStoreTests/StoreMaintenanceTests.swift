@@ -49,6 +49,38 @@ struct StoreMaintenanceTests {
         #expect(page.records.count == 6_000)
     }
 
+    @Test func indexingGivesWayWhileIngestHasABacklog() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        _ = try await store.insert(Self.records(1_000))
+        let backlog = Mutex(true)
+        var configuration = StoreMaintenance.Configuration(indexBatchSize: 100, idleDelay: .milliseconds(10))
+        configuration.maxIndexDeferral = .seconds(3600)
+        let maintenance = StoreMaintenance(store: store, configuration: configuration, now: { Self.now }, ingestBacklog: { backlog.withLock { $0 } })
+        let task = Task { try await maintenance.run() }
+        // While the backlog lasts (and the longest deferral has not passed), nothing is indexed.
+        while maintenance.counters.deferredIndexSteps < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(maintenance.counters.indexedRows == 0)
+        // Once it is gone, indexing catches up.
+        backlog.withLock { $0 = false }
+        while maintenance.counters.indexedRows < 1_000 { try await Task.sleep(for: .milliseconds(10)) }
+        task.cancel()
+        try await task.value
+        #expect(maintenance.counters.indexedRows == 1_000)
+    }
+
+    @Test func indexingStillMovesUnderSustainedLoad() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        _ = try await store.insert(Self.records(300))
+        var configuration = StoreMaintenance.Configuration(indexBatchSize: 100, idleDelay: .milliseconds(10))
+        configuration.maxIndexDeferral = .milliseconds(50)
+        let maintenance = StoreMaintenance(store: store, configuration: configuration, now: { Self.now }, ingestBacklog: { true })
+        _ = try await Self.run(maintenance) { maintenance.counters.indexedRows >= 300 }
+        #expect(maintenance.counters.indexedRows == 300)
+        #expect(maintenance.counters.deferredIndexSteps > 0)
+    }
+
     @Test func keepsIndexingWhatArrivesLater() async throws {
         let dir = TemporaryDirectory()
         let store = try SQLiteLogStore(directory: dir.path)

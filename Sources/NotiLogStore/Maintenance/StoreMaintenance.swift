@@ -10,6 +10,10 @@ import Synchronization
 /// after step until nothing more is due. A failing step is counted and retried after a pause: maintenance never
 /// stops ingest, and never stops itself.
 ///
+/// Ingest comes first: while the ingest pipeline has a backlog (`ingestBacklog`), index steps wait — but never
+/// longer than `maxIndexDeferral` between two steps, so the index keeps moving under sustained load. A burst is
+/// committed at the store's full insert rate and indexed when it is over; meanwhile searches scan the tail.
+///
 /// As a `Service` it returns promptly on graceful shutdown or cancellation (a step in flight is abandoned; the
 /// next start picks up where it stopped, and searches cover the not-yet-indexed tail meanwhile).
 public final class StoreMaintenance: Service {
@@ -26,6 +30,8 @@ public final class StoreMaintenance: Service {
         /// First pause after a failed step; it doubles on each further failure, up to `maxFailureDelay`.
         public var failureDelay: Duration
         public var maxFailureDelay: Duration
+        /// Longest wait for an index step while ingest has a backlog.
+        public var maxIndexDeferral: Duration = .seconds(1)
 
         public init(
             indexBatchSize: Int = 5_000, idleDelay: Duration = .milliseconds(200), retention: RetentionPolicy = RetentionPolicy(),
@@ -46,6 +52,8 @@ public final class StoreMaintenance: Service {
     public struct Counters: Sendable, Hashable {
         public var indexedRows: Int64 = 0
         public var indexSteps: Int64 = 0
+        /// Index steps put off because ingest had a backlog.
+        public var deferredIndexSteps: Int64 = 0
         public var deletedRows: Int64 = 0
         public var retentionSteps: Int64 = 0
         /// Retention runs that went until nothing more was due.
@@ -71,20 +79,24 @@ public final class StoreMaintenance: Service {
     private let store: any LogStore
     private let now: @Sendable () -> SyslogTimestamp
     private let onFailure: @Sendable (Failure) -> Void
+    private let ingestBacklog: @Sendable () -> Bool
     private let state = Mutex(Counters())
 
     /// - Parameters:
     ///   - now: the clock retention measures age against.
     ///   - onFailure: called for each failed step (not for a step abandoned at shutdown).
+    ///   - ingestBacklog: true while records wait for the writer (index steps then give way, see above).
     public init(
         store: any LogStore, configuration: Configuration = Configuration(),
         now: @escaping @Sendable () -> SyslogTimestamp = { .now() },
-        onFailure: @escaping @Sendable (Failure) -> Void = { _ in }
+        onFailure: @escaping @Sendable (Failure) -> Void = { _ in },
+        ingestBacklog: @escaping @Sendable () -> Bool = { false }
     ) {
         self.store = store
         self.configuration = configuration
         self.now = now
         self.onFailure = onFailure
+        self.ingestBacklog = ingestBacklog
     }
 
     public var counters: Counters { state.withLock { $0 } }
@@ -105,24 +117,34 @@ public final class StoreMaintenance: Service {
         var nextRetention = clock.now
         var retentionInProgress = false
         var consecutiveFailures = 0
+        var lastIndexStep = clock.now
+        // While ingest has a backlog, look again this often.
+        let deferralPause = min(configuration.maxIndexDeferral / 10, .milliseconds(50))
         while !Task.isCancelled {
             var busy = false
             var failed = false
 
             let indexBatch = configuration.indexBatchSize
-            switch await step(.index, { [store] () async throws(StoreError) -> Int in try await store.indexPending(maxRows: indexBatch) }) {
-            case .done(let n):
-                state.withLock {
-                    $0.indexedRows += Int64(n)
-                    $0.indexSteps += 1
+            if ingestBacklog(), clock.now < lastIndexStep + configuration.maxIndexDeferral {
+                state.withLock { $0.deferredIndexSteps += 1 }
+                do { try await Task.sleep(for: deferralPause) } catch { return }
+                busy = true
+            } else {
+                lastIndexStep = clock.now
+                switch await step(.index, { [store] () async throws(StoreError) -> Int in try await store.indexPending(maxRows: indexBatch) }) {
+                case .done(let n):
+                    state.withLock {
+                        $0.indexedRows += Int64(n)
+                        $0.indexSteps += 1
+                    }
+                    busy = n > 0
+                case .failed(let failure):
+                    consecutiveFailures += 1
+                    record(failure, consecutive: consecutiveFailures)
+                    failed = true
+                case .cancelled:
+                    return
                 }
-                busy = n > 0
-            case .failed(let failure):
-                consecutiveFailures += 1
-                record(failure, consecutive: consecutiveFailures)
-                failed = true
-            case .cancelled:
-                return
             }
 
             // Retention runs even while indexing fails: a full disk is the worse outcome.
