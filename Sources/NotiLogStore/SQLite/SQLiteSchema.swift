@@ -61,6 +61,12 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        // Eight values in a column: a search for a severity walks newest rows first and finds a page long before
+        // this index would help, and keeping it up cost a quarter of the insert time (sqlite3 shell, 1M rows with
+        // the other indexes: 5.7 s with it, 4.2 s without).
+        m.registerMigration("3 drop the severity index") { db in
+            try db.execute(sql: "DROP INDEX IF EXISTS logs_severity")
+        }
         return m
     }
 }
