@@ -72,8 +72,9 @@ final class SyslogStreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let pipeline = self.pipeline
+            let count = pending.count
             Task {
-                await pipeline.waitForCapacity()
+                await pipeline.waitForCapacity(for: count)
                 bound.eventLoop.execute {
                     let (handler, context) = bound.value
                     handler.resume(context)

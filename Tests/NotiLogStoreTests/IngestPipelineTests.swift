@@ -55,7 +55,7 @@ struct IngestPipelineTests {
                     if r == .accepted { break }
                     #expect(r == .full)
                     waits += 1
-                    await pipeline.waitForCapacity()
+                    await pipeline.waitForCapacity(for: chunk.count)
                 }
             }
             return waits

@@ -47,7 +47,7 @@ public final class IngestPipeline: Service {
 
     public enum Offer: Sendable, Equatable {
         case accepted
-        /// Nothing was queued: wait for `waitForCapacity()` and offer again.
+        /// Nothing was queued: wait for `waitForCapacity(for:)` and offer again.
         case full
         /// The pipeline is shutting down and takes nothing more.
         case closed
@@ -59,7 +59,8 @@ public final class IngestPipeline: Service {
         var queued = 0
         var closing = false
         var writerWakeup: CheckedContinuation<Void, Never>?
-        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Producers waiting for room for this many records.
+        var capacityWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var subscribers: [Int: AsyncStream<[StoredRecord]>.Continuation] = [:]
         var nextSubscriber = 0
         var counters = Counters()
@@ -90,7 +91,7 @@ public final class IngestPipeline: Service {
         guard !records.isEmpty else { return .accepted }
         let (result, wake) = state.withLock { s -> (Offer, CheckedContinuation<Void, Never>?) in
             if s.closing { return (.closed, nil) }
-            guard s.queued == 0 || s.queued + records.count <= configuration.queueCapacity else { return (.full, nil) }
+            guard Self.fits(records.count, s.queued, configuration.queueCapacity) else { return (.full, nil) }
             s.chunks.append(records)
             s.queued += records.count
             s.counters.accepted += Int64(records.count)
@@ -117,16 +118,22 @@ public final class IngestPipeline: Service {
         }
     }
 
-    /// Returns when the queue has room again (or the pipeline is shutting down).
-    public func waitForCapacity() async {
+    /// Returns when the queue has room for `count` records (or is empty, or the pipeline is shutting down) — the
+    /// room `offer` needs to take them, so a producer that waits and offers again is not refused at once.
+    public func waitForCapacity(for count: Int) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { s -> Bool in
-                if s.closing || s.queued < configuration.queueCapacity { return true }
-                s.capacityWaiters.append(c)
+                if s.closing || Self.fits(count, s.queued, configuration.queueCapacity) { return true }
+                s.capacityWaiters.append((count, c))
                 return false
             }
             if ready { c.resume() }
         }
+    }
+
+    /// What `offer` lets in: a chunk that fits, or anything into an empty queue.
+    static func fits(_ count: Int, _ queued: Int, _ capacity: Int) -> Bool {
+        queued == 0 || queued + count <= capacity
     }
 
     /// Offers, waiting for room as long as it takes (for HTTP ingest and tests). False when shutting down.
@@ -135,7 +142,7 @@ public final class IngestPipeline: Service {
             switch offer(records) {
             case .accepted: return true
             case .closed: return false
-            case .full: await waitForCapacity()
+            case .full: await waitForCapacity(for: records.count)
             }
         }
     }
@@ -185,7 +192,7 @@ public final class IngestPipeline: Service {
             return (w, waiters)
         }
         writer?.resume()
-        for w in waiters { w.resume() }
+        for w in waiters { w.continuation.resume() }
     }
 
     private func writeLoop() async {
@@ -244,10 +251,13 @@ public final class IngestPipeline: Service {
                 s.head = 0
             }
             s.queued -= batch.count
+            // Wake the producers whose records now fit, first come first served (none overtakes a bigger one).
             var waiters: [CheckedContinuation<Void, Never>] = []
-            if s.queued < configuration.queueCapacity {
-                waiters = s.capacityWaiters
-                s.capacityWaiters.removeAll()
+            var queued = s.queued
+            while let w = s.capacityWaiters.first, Self.fits(w.count, queued, configuration.queueCapacity) {
+                queued += w.count
+                waiters.append(w.continuation)
+                s.capacityWaiters.removeFirst()
             }
             return (batch, waiters)
         }
