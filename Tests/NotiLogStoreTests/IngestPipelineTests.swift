@@ -39,6 +39,33 @@ struct IngestPipelineTests {
         #expect(pipeline.counters.batches >= 5)
     }
 
+    @Test func waitingForCapacityWaitsUntilTheRecordsFit() async throws {
+        let dir = TemporaryDirectory()
+        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
+        store.close()
+        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 50, maxBatchDelay: .milliseconds(1)))
+        let runner = Task { try await pipeline.run() }
+        // The writer holds one batch of 50 (its insert waits at the gate); 95 more fill the queue but for 5 slots.
+        #expect(pipeline.offer(Self.records(50)) == .accepted)
+        while pipeline.counters.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(pipeline.offer(Self.records(95, from: 50)) == .accepted)
+        #expect(pipeline.offer(Self.records(20, from: 145)) == .full)
+        let done = Mutex(false)
+        let waiter = Task {
+            await pipeline.waitForCapacity(for: 20)
+            done.withLock { $0 = true }
+        }
+        // Five free slots are not room for twenty records: the waiter sleeps instead of being sent back to offer.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!done.withLock { $0 })
+        store.open()
+        await waiter.value
+        #expect(pipeline.offer(Self.records(20, from: 145)) == .accepted)
+        #expect(try await store.waitForCount(165) == 165)
+        pipeline.beginClosing()
+        try await runner.value
+    }
+
     @Test func aFullQueueSlowsStreamSendersAndLosesNothing() async throws {
         let dir = TemporaryDirectory()
         let store = GatedStore(try SQLiteLogStore(directory: dir.path))
