@@ -2,7 +2,7 @@
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 
-.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench clean
+.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search clean
 
 all: build
 
@@ -18,6 +18,7 @@ release: setup
 # Starts the collector with safe defaults: syslog on udp+tcp 5514, data in ./data. Ctrl-C stops it gracefully.
 run: release
 	@echo "NotiLog: send syslog to udp/tcp port 5514, e.g.  logger -n 127.0.0.1 -P 5514 -T 'hello NotiLog'"
+	@echo "NotiLog: search it with  .build/release/notilogctl search hello   (API: http://127.0.0.1:8514/api/v1, token in ./data/admin.token)"
 	@echo "NotiLog: data in ./data; see how lines are read with  .build/release/notilogctl parse FILE"
 	.build/release/notilog-server --data-dir ./data
 
@@ -37,9 +38,18 @@ fuzz: setup
 fuzz-smoke: setup
 	fuzz/run.sh 60
 
-# Benchmarks (release build); figures are documented in bench/README.md.
+# Benchmarks (release builds); figures are documented in bench/README.md. First the parser/framer benchmarks,
+# then the collector beside rsyslog: TCP ingest, UDP loss, search over stored messages (10-15 minutes in all).
 bench: setup
 	bench/run.sh
+	bench/ingest.sh
+
+# One part of the collector benchmarks: TCP ingest and UDP loss, or search over stored messages.
+bench-ingest: setup
+	bench/ingest.sh tcp udp
+
+bench-search: setup
+	bench/ingest.sh search
 
 clean:
 	rm -rf .build .build-* fuzz/bin
