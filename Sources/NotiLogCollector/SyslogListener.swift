@@ -17,14 +17,8 @@ public final class SyslogListener: Service {
     private let parsers: SourceParsers
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let state = Mutex<ListenerState>(ListenerState())
+    private let address = SettledValue<SocketAddress>()
     private let connections = OpenConnections()
-
-    private struct ListenerState {
-        var boundAddress: SocketAddress?
-        var failed: CollectorError?
-        var waiters: [CheckedContinuation<SocketAddress, Error>] = []
-    }
 
     public init(
         configuration: ListenerConfiguration, pipeline: IngestPipeline, parsers: SourceParsers = SourceParsers(),
@@ -41,28 +35,11 @@ public final class SyslogListener: Service {
 
     /// The address the listener is bound to (the real port when configured with port 0); waits for the bind.
     public func boundAddress() async throws -> SocketAddress {
-        try await withCheckedThrowingContinuation { c in
-            let ready: Result<SocketAddress, Error>? = state.withLock { s in
-                if let a = s.boundAddress { return .success(a) }
-                if let e = s.failed { return .failure(e) }
-                s.waiters.append(c)
-                return nil
-            }
-            if let ready { c.resume(with: ready) }
-        }
+        try await address.value()
     }
 
     private func bound(_ result: Result<SocketAddress, CollectorError>) {
-        let waiters = state.withLock { s in
-            switch result {
-            case .success(let a): s.boundAddress = a
-            case .failure(let e): s.failed = e
-            }
-            let w = s.waiters
-            s.waiters.removeAll()
-            return w
-        }
-        for w in waiters { w.resume(with: result.mapError { $0 as Error }) }
+        address.settle(result.mapError { $0 as any Error })
     }
 
     public func run() async throws {

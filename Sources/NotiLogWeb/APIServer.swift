@@ -6,7 +6,6 @@ import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
 import ServiceLifecycle
-import Synchronization
 
 /// The HTTP API under `/api/v1` (and Prometheus metrics at `/metrics`), served by Hummingbird as one service of
 /// the server's group. Every endpoint but `GET /api/v1/healthz` needs a bearer token (see `TokenAuthority`).
@@ -45,7 +44,7 @@ public final class APIServer: Service {
     let sources: Sources
     let startedAt = SyslogTimestamp.now()
     private let logger: Logger
-    private let bound = Mutex<(address: SocketAddress?, failed: Bool, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, false, []))
+    private let bound = SettledValue<SocketAddress>()
 
     public init(configuration: Configuration, sources: Sources, tokens: TokenAuthority, logger: Logger) {
         self.configuration = configuration
@@ -56,27 +55,14 @@ public final class APIServer: Service {
 
     /// The address the server listens on once it is bound (the real port when configured with 0).
     public func boundAddress() async throws -> SocketAddress {
-        let address = await withCheckedContinuation { (c: CheckedContinuation<SocketAddress?, Never>) in
-            let ready = bound.withLock { s -> (Bool, SocketAddress?) in
-                if s.address != nil || s.failed { return (true, s.address) }
-                s.waiters.append(c)
-                return (false, nil)
-            }
-            if ready.0 { c.resume(returning: ready.1) }
-        }
-        guard let address else {
-            throw APIError(.serviceUnavailable, "unavailable", "the HTTP API did not start on \(configuration.host):\(configuration.port)")
-        }
-        return address
+        try await bound.value()
     }
 
+    /// Settles the bound address: the channel's, or (when the server ended without one) an error.
     private func settle(_ address: SocketAddress?) {
-        let waiters = bound.withLock { s in
-            if let address { s.address = address } else { s.failed = true }
-            defer { s.waiters.removeAll() }
-            return s.waiters
-        }
-        for w in waiters { w.resume(returning: address) }
+        bound.settle(
+            address.map { .success($0) }
+                ?? .failure(APIError(.serviceUnavailable, "unavailable", "the HTTP API did not start on \(configuration.host):\(configuration.port)")))
     }
 
     public func run() async throws {

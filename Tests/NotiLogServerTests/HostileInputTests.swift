@@ -18,7 +18,7 @@ struct HostileInputTests {
             $0.maxConnections = 5000
             $0.maxConnectionsPerAddress = 5000
         }
-        var udp = ServerConfiguration.Listener(udp: "127.0.0.1:0", maxFrameSize: "1KB")
+        let udp = ServerConfiguration.Listener(udp: "127.0.0.1:0", maxFrameSize: "1KB")
         var tcp = ServerConfiguration.Listener(tcp: "127.0.0.1:0")
         var tls = ServerConfiguration.Listener(tls: "127.0.0.1:0", certificate: cert, key: key)
         limits(&tcp)
