@@ -73,21 +73,22 @@ struct IngestPipelineTests {
         let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 40, maxBatchDelay: .milliseconds(1)))
         let runner = Task { try await pipeline.run() }
         // A "TCP connection": offers chunks of 30, and when told the queue is full, waits for room.
+        let waited = Mutex(0)
         let sender = Task {
-            var waits = 0
             for k in 0..<20 {
                 let chunk = Self.records(30, from: k * 30)
                 while true {
                     let r = pipeline.offer(chunk)
                     if r == .accepted { break }
                     #expect(r == .full)
-                    waits += 1
+                    waited.withLock { $0 += 1 }
                     await pipeline.waitForCapacity(for: chunk.count)
                 }
             }
-            return waits
+            return waited.withLock { $0 }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Until the sender has been told the queue is full (the store is closed, so it stays full).
+        while waited.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(pipeline.counters.queued <= 100 + 30)
         // The datagram path meanwhile drops and counts.
         #expect(pipeline.offerOrDrop(Self.records(30)) == false)

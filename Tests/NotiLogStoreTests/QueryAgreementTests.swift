@@ -70,7 +70,7 @@ struct QueryAgreementTests {
         case 9: return "facility:" + pick(["user", "<=4", ">=16", "local7"], &g)
         case 10: return "sd." + pick(["origin.ip", "meta.env", "x@1.a"], &g) + ":" + pick(["10.0.0.1", "prod", "pro*", "\"a]b\"", "/^P/"], &g)
         case 11: return "message:" + pick(["/err.r/", "/(?i)TIMEOUT/", "/^$/", "/\\d{3}/", "/pass\\w+ for/", "/GET \\/health/", "/[0-9]+\\.0\\.0/", "/stra.?ße/"], &g)
-        case 12: return pick(["since:-30m", "until:-1h", "since:-2h", "until:now"], &g)
+        case 12: return pick(["since:-30m", "until:-1h", "since:-2h", "until:now", "since:-95m", "until:-25m", "since:-61m"], &g)
         case 13: return pick(["->", "%", "--", "\"50%\""], &g)
         default: return pick(words, &g).replacingOccurrences(of: "\"", with: "")
         }
@@ -91,11 +91,21 @@ struct QueryAgreementTests {
         let seed = UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970))
         var g = SeededGenerator(seed: seed)
         let dir = TemporaryDirectory()
-        let store = try SQLiteLogStore(directory: dir.path)
-        let records = (0..<400).map { _ in Self.record(&g) }
-        let ids = try #require(try await store.insert(records))
+        // Small time spans, and batches whose reception times go back and forth, so that since:/until: turned
+        // into id bounds (TimeSpans) is checked against the clock doing anything.
+        let store = try SQLiteLogStore(directory: dir.path, timeSpanRecords: 24)
         var stored: [Int64: LogRecord] = [:]
-        for (id, r) in zip(ids, records) { stored[id] = r }
+        for batch in 0..<20 {
+            // Reception times mostly move forward over two hours; batch 13 comes from a clock set back.
+            let base = Self.now.seconds - (batch == 13 ? 7_000 : 7_200 - Int64(batch) * 350)
+            let records = (0..<20).map { _ in
+                var r = Self.record(&g)
+                r.receivedAt = SyslogTimestamp(seconds: base + Int64(g.next() % 400), nanoseconds: 0, fractionDigits: 6)
+                return r
+            }
+            let ids = try #require(try await store.insert(records))
+            for (id, r) in zip(ids, records) { stored[id] = r }
+        }
         let queries = (0..<250).compactMap { _ -> Query? in try? QueryParser.parse(Self.query(&g)) }
         #expect(queries.count > 200, "seed \(seed): too many generated queries failed to parse")
 

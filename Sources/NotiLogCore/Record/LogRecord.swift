@@ -139,6 +139,40 @@ public struct LogRecord: Sendable {
         }
     }
 
+    /// Every text field's bytes at once (nil when absent); valid only inside `withFieldBytes`.
+    public struct FieldBytes {
+        public var hostname: UnsafeRawBufferPointer?
+        public var appName: UnsafeRawBufferPointer?
+        public var procID: UnsafeRawBufferPointer?
+        public var msgID: UnsafeRawBufferPointer?
+        public var message: UnsafeRawBufferPointer?
+
+        @inlinable init(hostname: UnsafeRawBufferPointer?, appName: UnsafeRawBufferPointer?, procID: UnsafeRawBufferPointer?,
+            msgID: UnsafeRawBufferPointer?, message: UnsafeRawBufferPointer?)
+        {
+            self.hostname = hostname
+            self.appName = appName
+            self.procID = procID
+            self.msgID = msgID
+            self.message = message
+        }
+    }
+
+    /// Calls `body` with the bytes of all text fields without allocating (a store binds them and writes the row
+    /// inside one call).
+    @inlinable
+    public func withFieldBytes<R>(_ body: (FieldBytes) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { all in
+            func slice(_ span: ByteSpan) -> UnsafeRawBufferPointer? {
+                span.isAbsent ? nil : UnsafeRawBufferPointer(rebasing: all[span.range])
+            }
+            return try body(
+                FieldBytes(
+                    hostname: slice(hostnameSpan), appName: slice(appSpan), procID: slice(procIDSpan), msgID: slice(msgIDSpan),
+                    message: slice(messageSpan)))
+        }
+    }
+
     // MARK: Structured data
 
     /// Structured data in wire order; nil when the message has none.

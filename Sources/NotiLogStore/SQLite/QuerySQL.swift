@@ -84,6 +84,11 @@ struct QuerySQL {
             bind(id)
             bind(param)
             appendModeAndValue(predicate)
+        case (.hostname, .equals(let value)), (.app, .equals(let value)):
+            // Through the key's index (FieldNames); -1 when no record ever had that name.
+            let (col, code) = term.field == .hostname ? ("logs.host_key", FieldNames.Field.hostname) : ("logs.app_key", .app)
+            sql += "(\(col) IS NOT NULL AND \(col) = coalesce((SELECT id FROM field_names WHERE field = \(code.rawValue) AND name = ?), -1))"
+            bind(value)
         case (let field, .equals(let value)):
             guard let col = Self.column(field) else { return sql += "0" }
             sql += "(\(col) IS NOT NULL AND \(col) = ? COLLATE NOCASE)"
@@ -150,6 +155,36 @@ struct QuerySQL {
         guard !expressions.isEmpty else { return nil }
         let others = nodes.filter { expression($0) == nil }
         return (expressions.joined(separator: " AND "), others.isEmpty ? .all : .and(others))
+    }
+
+    /// The reception-time range every matching record is in, from the query's top-level `since:` / `until:`
+    /// terms (both ends inclusive, ns since epoch; nil where the query sets no bound). Terms under OR or NOT
+    /// bound nothing here; they are still evaluated on each row.
+    static func receivedRange(_ root: QueryNode, now: SyslogTimestamp) -> (lower: Int64?, upper: Int64?) {
+        let terms: [QueryNode]
+        switch root {
+        case .and(let nodes): terms = nodes
+        case .term: terms = [root]
+        default: terms = []
+        }
+        var lower: Int64? = nil
+        var upper: Int64? = nil
+        func raise(_ v: Int64) { lower = Swift.max(lower ?? v, v) }
+        func cut(_ v: Int64) { upper = Swift.min(upper ?? v, v) }
+        for case .term(let t) in terms {
+            guard t.field == .receivedAt, case .time(let op, let bound) = t.predicate else { continue }
+            let v = bound.resolved(now: now).nanosecondsSinceEpoch
+            switch op {
+            case .ge: raise(v)
+            case .gt: raise(v == .max ? v : v + 1)
+            case .le: cut(v)
+            case .lt: cut(v == .min ? v : v - 1)
+            case .eq:
+                raise(v)
+                cut(v)
+            }
+        }
+        return (lower, upper)
     }
 
     /// An FTS5 phrase of folded tokens (they hold only letters, digits and marks, so quoting is plain).

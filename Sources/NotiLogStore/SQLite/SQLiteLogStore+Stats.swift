@@ -11,26 +11,35 @@ extension SQLiteLogStore {
         do {
             return try await pool.read { db in
                 let watermark = try Self.indexedUpTo(db)
+                let (lower, upper) = QuerySQL.receivedRange(request.query.root, now: request.now)
+                let ids = try TimeSpans.ids(receivedFrom: max(since, lower ?? since), to: min(until - 1, upper ?? until - 1), db)
                 var hosts = Tally()
                 var apps = Tally()
                 var severities = Tally()
                 var histogram = [Int64](repeating: 0, count: Int(buckets))
                 // The indexed part through FTS5, the newer tail through the tokenizer function (as `search` does).
                 for indexed in [false, true] {
+                    guard let ids else { break }
                     let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
                     let from = """
-                        FROM logs WHERE logs.id \(indexed ? "<=" : ">") ? AND logs.received_at >= ? AND logs.received_at < ?
-                        AND \(condition.sql)
+                        FROM logs WHERE logs.id \(indexed ? "<=" : ">") ? AND logs.id BETWEEN ? AND ?
+                        AND logs.received_at >= ? AND logs.received_at < ? AND \(condition.sql)
                         """
-                    let arguments = [watermark.databaseValue, since.databaseValue, until.databaseValue] + condition.arguments
-                    func tally(_ column: String, into counts: inout Tally) throws {
+                    let arguments = [watermark, ids.lowerBound, ids.upperBound, since, until].map(\.databaseValue) + condition.arguments
+                    func tally(_ key: String, into counts: inout Tally) throws {
+                        // Grouped by the integer key, named afterwards (FieldNames).
                         let rows = try Row.fetchAll(
-                            db, sql: "SELECT CAST(logs.\(column) AS BLOB), count(*) \(from) GROUP BY logs.\(column)",
+                            db,
+                            sql: """
+                                SELECT CAST(n.name AS BLOB), c.count
+                                FROM (SELECT logs.\(key) AS key, count(*) AS count \(from) GROUP BY logs.\(key)) AS c
+                                LEFT JOIN field_names AS n ON n.id = c.key
+                                """,
                             arguments: StatementArguments(arguments))
                         for row in rows { counts.add(Self.text(row, 0), row[1]) }
                     }
-                    try tally("hostname", into: &hosts)
-                    try tally("app", into: &apps)
+                    try tally("host_key", into: &hosts)
+                    try tally("app_key", into: &apps)
                     for row in try Row.fetchAll(
                         db, sql: "SELECT logs.severity, count(*) \(from) GROUP BY logs.severity", arguments: StatementArguments(arguments))
                     {
@@ -62,7 +71,9 @@ extension SQLiteLogStore {
     public func figures() async throws(StoreError) -> StoreFigures {
         do {
             return try await pool.read { db in
-                let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM logs")
+                // Two subqueries: SQLite answers a lone min() or max() of the rowid from the B-tree's ends, but
+                // `SELECT min(id), max(id)` scans the whole table (it was 35 % of the CPU under a 20 Hz scrape).
+                let row = try Row.fetchOne(db, sql: "SELECT (SELECT min(id) FROM logs), (SELECT max(id) FROM logs)")
                 let oldest: Int64? = row?[0]
                 let newest: Int64? = row?[1]
                 return StoreFigures(

@@ -11,8 +11,18 @@ public final class SQLiteLogStore: LogStore {
     let pool: DatabasePool
     public let path: String
 
+    /// Records per time span at most when batches are small (see `TimeSpans`).
+    let timeSpanRecords: Int64
+    let fieldNames = FieldNames()
+
     /// Opens (creating if needed) `DIRECTORY/notilog.sqlite` and migrates it.
-    public init(directory: String) throws(StoreError) {
+    public convenience init(directory: String) throws(StoreError) {
+        try self.init(directory: directory, timeSpanRecords: TimeSpans.coalesceBelow)
+    }
+
+    /// `timeSpanRecords`: small batches are joined into one time span until it holds this many records.
+    init(directory: String, timeSpanRecords: Int64) throws(StoreError) {
+        self.timeSpanRecords = timeSpanRecords
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -21,12 +31,18 @@ public final class SQLiteLogStore: LogStore {
         path = (directory as NSString).appendingPathComponent("notilog.sqlite")
         var config = Configuration()
         config.busyMode = .timeout(30)
+        let checkpointer = WALCheckpointer(path: path)
         config.prepareDatabase { db in
             db.add(tokenizer: LogTokenizerFTS5.self)
             db.add(function: SQLFunctions.tokens)
             db.add(function: SQLFunctions.regex)
             db.add(function: SQLFunctions.structuredData)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if !db.configuration.readonly {
+                // The writer keeps the hot pages of the table and its indexes (32 MiB; readers keep the default).
+                try db.execute(sql: "PRAGMA cache_size = -32768")
+                checkpointer.attach(to: db)
+            }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -60,22 +76,26 @@ public final class SQLiteLogStore: LogStore {
 
     static let insertSQL = """
         INSERT INTO logs(received_at, ts, ts_digits, facility, severity, hostname, app, procid, msgid, sd, message, raw,
-                         format, source, problems)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                         format, source, problems, host_key, app_key)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
     public func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? {
         guard !batch.isEmpty else { return nil }
         do {
-            return try await pool.write { db in
+            let (ids, keys) = try await pool.write { db in
+                var names = self.fieldNames.session(db)
                 let statement = try db.cachedStatement(sql: Self.insertSQL)
                 let s = statement.sqliteStatement
                 var first: Int64 = 0
                 var last: Int64 = 0
-                for record in batch {
-                    sqlite3_reset(s)
-                    Self.bind(record, to: s)
-                    let rc = sqlite3_step(s)
+                var oldest = Int64.max
+                var newest = Int64.min
+                for index in batch.indices {
+                    let received = batch[index].receivedAt.nanosecondsSinceEpoch
+                    oldest = min(oldest, received)
+                    newest = max(newest, received)
+                    let rc = try Self.bindAndStep(batch[index], s, &names)
                     guard rc == SQLITE_DONE else {
                         let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
                         sqlite3_reset(s)
@@ -87,8 +107,11 @@ public final class SQLiteLogStore: LogStore {
                 sqlite3_reset(s)
                 sqlite3_clear_bindings(s)
                 try Self.updateHosts(batch, db)
-                return first...last
+                try TimeSpans.record(ids: first...last, oldest: oldest, newest: newest, coalesceBelow: self.timeSpanRecords, db)
+                return (first...last, names.keys)
             }
+            fieldNames.keep(keys)
+            return ids
         } catch {
             throw StoreError(.write, "cannot commit a batch of \(batch.count) records", underlying: error)
         }
@@ -96,7 +119,10 @@ public final class SQLiteLogStore: LogStore {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private static func bind(_ r: LogRecord, to s: OpaquePointer) {
+    /// Binds a record to the insert statement and runs it. The record's own bytes are bound without a copy
+    /// (SQLITE_STATIC): they stay valid until the step inside `withFieldBytes` is done.
+    private static func bindAndStep(_ r: LogRecord, _ s: OpaquePointer, _ names: inout FieldNames.Session) throws -> Int32 {
+        sqlite3_reset(s)
         sqlite3_bind_int64(s, 1, r.receivedAt.nanosecondsSinceEpoch)
         if let t = r.timestamp {
             sqlite3_bind_int64(s, 2, t.nanosecondsSinceEpoch)
@@ -107,38 +133,41 @@ public final class SQLiteLogStore: LogStore {
         }
         if let f = r.facility { sqlite3_bind_int(s, 4, Int32(f.rawValue)) } else { sqlite3_bind_null(s, 4) }
         if let v = r.severity { sqlite3_bind_int(s, 5, Int32(v.rawValue)) } else { sqlite3_bind_null(s, 5) }
-        bindField(r, .hostname, s, 6)
-        bindField(r, .appName, s, 7)
-        bindField(r, .procID, s, 8)
-        bindField(r, .msgID, s, 9)
         bindText(r.structuredDataText, s, 10)
-        if r.rawFrame == nil {
-            bindField(r, .message, s, 11)
-            sqlite3_bind_null(s, 12)
-        } else {
+        let raw = r.rawFrame
+        if let raw {
             bindText(r.message, s, 11)
-            let raw = r.rawFrame!
             raw.withUnsafeBytes { _ = sqlite3_bind_blob(s, 12, $0.baseAddress, Int32($0.count), transient) }
+        } else {
+            sqlite3_bind_null(s, 12)
         }
         sqlite3_bind_int(s, 13, Int32(formatCode(r.format)))
         bindText(r.source, s, 14)
         bindText(r.problemsJSON, s, 15)
+        return try r.withFieldBytes { f in
+            bindStatic(f.hostname, s, 6)
+            bindStatic(f.appName, s, 7)
+            if let h = f.hostname { sqlite3_bind_int64(s, 16, try names.key(.hostname, h)) } else { sqlite3_bind_null(s, 16) }
+            if let a = f.appName { sqlite3_bind_int64(s, 17, try names.key(.app, a)) } else { sqlite3_bind_null(s, 17) }
+            bindStatic(f.procID, s, 8)
+            bindStatic(f.msgID, s, 9)
+            if raw == nil { bindStatic(f.message ?? UnsafeRawBufferPointer(start: nil, count: 0), s, 11) }
+            let rc = sqlite3_step(s)
+            // Nothing may point into the record once this call returns.
+            sqlite3_clear_bindings(s)
+            return rc
+        }
     }
 
-    private static func bindField(_ r: LogRecord, _ field: LogRecord.TextField, _ s: OpaquePointer, _ index: Int32) {
-        r.withBytes(of: field) { bytes in
-            guard let bytes else {
-                if field == .message {
-                    _ = sqlite3_bind_text(s, index, "", 0, transient)
-                } else {
-                    sqlite3_bind_null(s, index)
-                }
-                return
-            }
-            // A zero-length text must not be bound from a nil base address (that binds NULL).
-            let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            _ = sqlite3_bind_text(s, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+    /// Binds bytes that outlive the statement's step; nil binds NULL.
+    private static func bindStatic(_ bytes: UnsafeRawBufferPointer?, _ s: OpaquePointer, _ index: Int32) {
+        guard let bytes else {
+            sqlite3_bind_null(s, index)
+            return
         }
+        // A zero-length text must not be bound from a nil base address (that binds NULL).
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        _ = sqlite3_bind_text(s, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
     }
 
     private static func bindText(_ text: String?, _ s: OpaquePointer, _ index: Int32) {
@@ -159,19 +188,34 @@ public final class SQLiteLogStore: LogStore {
             var messages: Int64 = 0
             var problems: Int64 = 0
             var skew: Int64?
+
+            mutating func add(_ r: LogRecord, _ received: Int64) {
+                first = min(first, received)
+                last = max(last, received)
+                messages += 1
+                if !r.problems.isEmpty { problems += 1 }
+                if let t = r.timestamp { skew = t.nanosecondsSinceEpoch - received }
+            }
         }
-        var byHost: [String: Figures] = [:]
-        for r in batch {
-            guard let name = r.hostname ?? r.source else { continue }
-            let key = name.lowercased()
-            let received = r.receivedAt.nanosecondsSinceEpoch
-            var f = byHost[key] ?? Figures(name: name, first: received, last: received)
-            f.first = min(f.first, received)
-            f.last = max(f.last, received)
-            f.messages += 1
-            if !r.problems.isEmpty { f.problems += 1 }
-            if let t = r.timestamp { f.skew = t.nanosecondsSinceEpoch - received }
-            byHost[key] = f
+        var byHost: [[UInt8]: Figures] = [:]
+        // The host name's bytes, ASCII-folded as the column's NOCASE compares them; one buffer for the batch,
+        // so only a host not yet seen in this batch allocates.
+        var key: [UInt8] = []
+        key.reserveCapacity(64)
+        for index in batch.indices {
+            let hasHostname = batch[index].withBytes(of: .hostname) { bytes in
+                guard let bytes else { return false }
+                key.removeAll(keepingCapacity: true)
+                for b in bytes { key.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+                return true
+            }
+            if !hasHostname {
+                guard let source = batch[index].source else { continue }
+                key = Array(source.lowercased().utf8)
+            }
+            let received = batch[index].receivedAt.nanosecondsSinceEpoch
+            let r = batch[index]
+            byHost[key, default: Figures(name: r.hostname ?? r.source ?? "", first: received, last: received)].add(r, received)
         }
         let upsert = try db.cachedStatement(
             sql: """
@@ -248,6 +292,13 @@ public final class SQLiteLogStore: LogStore {
         do {
             return try await pool.read { db in
                 let watermark = try Self.indexedUpTo(db)
+                // since:/until: as id bounds, so the host, app or full-text index is walked only inside the range.
+                let (lower, upper) = QuerySQL.receivedRange(request.query.root, now: request.now)
+                var bounds: ClosedRange<Int64>? = nil
+                if lower != nil || upper != nil {
+                    guard let ids = try TimeSpans.ids(receivedFrom: lower, to: upper, db) else { return SearchPage(records: [], next: nil) }
+                    bounds = ids
+                }
                 var found: [StoredRecord] = []
                 // The not-yet-indexed tail first (it is the newest), then the indexed part.
                 for indexed in [false, true] {
@@ -267,6 +318,10 @@ public final class SQLiteLogStore: LogStore {
                             sql += " AND logs_fts.rowid < ?"
                             arguments.append(before.databaseValue)
                         }
+                        if let bounds {
+                            sql += " AND logs_fts.rowid BETWEEN ? AND ?"
+                            arguments += [bounds.lowerBound.databaseValue, bounds.upperBound.databaseValue]
+                        }
                         sql += " AND \(rest.sql) ORDER BY logs_fts.rowid DESC LIMIT ?"
                         arguments += rest.arguments
                     } else {
@@ -276,6 +331,10 @@ public final class SQLiteLogStore: LogStore {
                         if let before = request.before {
                             sql += " AND logs.id < ?"
                             arguments.append(before.databaseValue)
+                        }
+                        if let bounds {
+                            sql += " AND logs.id BETWEEN ? AND ?"
+                            arguments += [bounds.lowerBound.databaseValue, bounds.upperBound.databaseValue]
                         }
                         sql += " AND \(condition.sql) ORDER BY logs.id DESC LIMIT ?"
                         arguments += condition.arguments
@@ -356,20 +415,16 @@ public final class SQLiteLogStore: LogStore {
         do {
             return try await pool.write { db in
                 var victims: Int64? = nil  // delete ids <= victims
-                if let maxAge = policy.maxAgeSeconds {
+                let oldestID = try Int64.fetchOne(db, sql: "SELECT min(id) FROM logs")
+                if let maxAge = policy.maxAgeSeconds, let oldestID {
+                    // The oldest run of records all received before the cutoff, at most maxRows of them.
                     let cutoff = SyslogTimestamp(seconds: now.seconds - maxAge).nanosecondsSinceEpoch
-                    victims = try Int64.fetchOne(
-                        db,
-                        sql: "SELECT max(id) FROM (SELECT id FROM logs WHERE received_at < ? ORDER BY id LIMIT ?)",
-                        arguments: [cutoff, maxRows])
+                    victims = try TimeSpans.lastID(receivedBefore: cutoff, db).map { min($0, oldestID + Int64(maxRows) - 1) }
                 }
-                if victims == nil, let maxBytes = policy.maxBytes {
-                    if try Self.usedBytes(db) > maxBytes {
-                        victims = try Int64.fetchOne(
-                            db, sql: "SELECT max(id) FROM (SELECT id FROM logs ORDER BY id LIMIT ?)", arguments: [maxRows])
-                    }
+                if victims == nil, let maxBytes = policy.maxBytes, let oldestID, try Self.usedBytes(db) > maxBytes {
+                    victims = oldestID + Int64(maxRows) - 1
                 }
-                guard let upTo = victims else { return 0 }
+                guard let upTo = victims, upTo >= (oldestID ?? .max) else { return 0 }
                 let watermark = try Self.indexedUpTo(db)
                 // External-content FTS rows are removed with the values they were indexed with.
                 try db.execute(
@@ -378,7 +433,9 @@ public final class SQLiteLogStore: LogStore {
                         SELECT 'delete', id, message FROM logs WHERE id <= ? AND id <= ?
                         """, arguments: [upTo, watermark])
                 try db.execute(sql: "DELETE FROM logs WHERE id <= ?", arguments: [upTo])
-                return db.changesCount
+                let deleted = db.changesCount
+                try TimeSpans.forget(upTo: upTo, db)
+                return deleted
             }
         } catch {
             throw StoreError(.write, "retention failed", underlying: error)

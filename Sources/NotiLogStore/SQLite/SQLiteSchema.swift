@@ -67,6 +67,17 @@ enum SQLiteSchema {
         m.registerMigration("3 drop the severity index") { db in
             try db.execute(sql: "DROP INDEX IF EXISTS logs_severity")
         }
+        // Time ranges become id ranges through a table of id spans (TimeSpans); the received_at index, updated on
+        // every insert, is no longer needed.
+        m.registerMigration("4 time spans instead of the received-at index") { db in
+            try db.execute(sql: TimeSpans.schema)
+            try db.execute(sql: TimeSpans.backfill)
+            try db.execute(sql: "DROP INDEX IF EXISTS logs_received_at")
+        }
+        // Host and app names indexed as integer keys (FieldNames): text keys made inserts compare text.
+        m.registerMigration("5 host and app keys") { db in
+            try db.execute(sql: FieldNames.schema)
+        }
         return m
     }
 }
