@@ -55,6 +55,7 @@ let package = Package(
                 "NotiLogCore",
                 "NotiLogStore",
                 "NotiLogCollector",
+                "NotiLogAlerts",
                 "CCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,7 +66,7 @@ let package = Package(
             name: "notilogctl",
             dependencies: [
                 "NotiLogCore",
-                "CCurl",
+                "NotiLogCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -74,6 +75,25 @@ let package = Package(
         .target(
             name: "CCurl",
             linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // Blocking HTTP and SMTP clients over libcurl, for the notifiers, the CLI and the agent.
+        .target(
+            name: "NotiLogCurl",
+            dependencies: ["CCurl"]
+        ),
+        // Rules (model, YAML, engine with an injected clock), alert lifecycle, silences, and the notifiers
+        // (Telegram, email, webhook) with their delivery worker.
+        .target(
+            name: "NotiLogAlerts",
+            dependencies: [
+                "NotiLogCore",
+                "NotiLogStore",
+                "NotiLogCurl",
+                "CCrypto",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // libsystemd (sd_notify now; sd_journal for the agent later).
         .systemLibrary(
@@ -95,6 +115,7 @@ let package = Package(
                 "NotiLogStore",
                 "NotiLogCollector",
                 "NotiLogWeb",
+                "NotiLogAlerts",
                 "CSystemd",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,12 +165,17 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "NotiLogAlertsTests",
+            dependencies: ["NotiLogCore", "NotiLogStore", "NotiLogAlerts", "NotiLogCurl", "NotiLogTestSupport"]
+        ),
+        .testTarget(
             name: "NotiLogServerTests",
             dependencies: [
                 "NotiLogCore",
                 "NotiLogStore",
                 "NotiLogCollector",
                 "NotiLogServer",
+                "NotiLogAlerts",
                 "NotiLogTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

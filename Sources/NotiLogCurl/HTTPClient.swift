@@ -8,17 +8,19 @@ import Foundation
 /// `Authorization` header must not travel to another host) and only http and https URLs are fetched. Proxies set
 /// in the environment (`http_proxy`, `no_proxy`) apply, as in other command line tools.
 /// Nothing here knows about NotiLog, so the type can move to a shared target when the notifiers need it.
-struct HTTPClient: Sendable {
+public struct HTTPClient: Sendable {
     /// Longest wait for the connection (TCP and TLS handshakes).
-    var connectTimeout: Duration = .seconds(10)
+    public var connectTimeout: Duration = .seconds(10)
     /// Longest time for the whole request, connection included.
-    var timeout: Duration = .seconds(60)
-    var userAgent = "notilogctl"
+    public var timeout: Duration = .seconds(60)
+    public var userAgent = "notilog"
     /// Larger response bodies end the transfer with `.responseTooLarge`.
-    var maxResponseBytes = 512 << 20
+    public var maxResponseBytes = 512 << 20
+
+    public init() {}
 
     /// Sends `request` and returns the response whatever its status; throws only when no response arrived.
-    func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+    public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
         guard CurlLibrary.initialized else {
             throw HTTPClientError(.invalidRequest, "libcurl could not be initialised", url: request.url)
         }
@@ -113,7 +115,7 @@ struct HTTPClient: Sendable {
     }
 
     /// `scheme://host:port` of a URL, for messages (no path, query or credentials).
-    static func origin(_ url: String) -> String {
+    public static func origin(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
         var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
@@ -123,17 +125,17 @@ struct HTTPClient: Sendable {
 }
 
 /// One HTTP request.
-struct HTTPRequest: Sendable {
-    enum Method: String, Sendable {
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable {
         case get = "GET", post = "POST", put = "PUT", delete = "DELETE"
     }
 
-    var method: Method
-    var url: String
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]?
+    public var method: Method
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
 
-    init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+    public init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -142,23 +144,23 @@ struct HTTPRequest: Sendable {
 }
 
 /// The status, headers and body of a response.
-struct HTTPResponse: Sendable {
-    var status: Int
+public struct HTTPResponse: Sendable {
+    public var status: Int
     /// In the order received; names as the server wrote them.
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
     /// The first header named `name` (case-insensitive).
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    var isSuccess: Bool { (200..<300).contains(status) }
+    public var isSuccess: Bool { (200..<300).contains(status) }
 }
 
 /// A request that got no response.
-struct HTTPClientError: Error, CustomStringConvertible {
-    enum Code: Sendable, Equatable {
+public struct HTTPClientError: Error, CustomStringConvertible {
+    public enum Code: Sendable, Equatable {
         /// No connection: refused, unknown host, TLS handshake failed.
         case cannotConnect
         case timedOut
@@ -169,11 +171,11 @@ struct HTTPClientError: Error, CustomStringConvertible {
         case transfer
     }
 
-    var code: Code
+    public var code: Code
     /// libcurl's own words, e.g. "Failed to connect to 127.0.0.1 port 8514 after 0 ms: Couldn't connect to server".
-    var message: String
-    var url: String
-    var curlCode: Int?
+    public var message: String
+    public var url: String
+    public var curlCode: Int?
 
     init(_ code: Code, _ message: String, url: String, curlCode: Int? = nil) {
         self.code = code
@@ -182,7 +184,7 @@ struct HTTPClientError: Error, CustomStringConvertible {
         self.curlCode = curlCode
     }
 
-    var description: String {
+    public var description: String {
         let origin = HTTPClient.origin(url)
         switch code {
         case .cannotConnect: return "cannot connect to \(origin): \(message)"
@@ -194,7 +196,7 @@ struct HTTPClientError: Error, CustomStringConvertible {
 }
 
 /// `curl_global_init` once per process, before the first handle (it is not thread-safe, a `static let` is).
-private enum CurlLibrary {
+enum CurlLibrary {
     static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
 }
 

@@ -52,6 +52,8 @@ extension ServerConfiguration {
         ("NOTILOG_RETENTION_MAX_SIZE", "retention.max_size"),
         ("NOTILOG_TIME_ZONE", "time_zone"),
         ("NOTILOG_SOURCE_TIME_ZONES", "source_time_zones, as MATCH=ZONE,MATCH=ZONE"),
+        ("NOTILOG_RULES_DIR", "rules_dir"),
+        ("NOTILOG_PUBLIC_URL", "public_url"),
         ("NOTILOG_LOG_LEVEL", "(log level: trace, debug, info, notice, warning, error, critical)"),
     ]
 
@@ -100,6 +102,15 @@ extension ServerConfiguration {
             if case .scalar(let s) = node, ["", "~", "null", "Null", "NULL"].contains(s.string) { return ServerConfiguration() }
             var c = try YAMLDecoder().decode(ServerConfiguration.self, from: node, userInfo: [.problemSink: sink])
             c.readingProblems = sink.problems
+            // The rules and channels as YAML text of their own, for their readers.
+            if case .mapping(let mapping) = node {
+                if let rules = mapping["rules"] {
+                    c.rules = try Yams.serialize(node: .mapping(Node.Mapping([(Node("rules"), rules)])))
+                }
+                if let channels = mapping["channels"] {
+                    c.channels = try Yams.serialize(node: .mapping(Node.Mapping([(Node("channels"), channels)])))
+                }
+            }
             return c
         } catch let error as YamlError {
             var c = ServerConfiguration()
@@ -155,6 +166,8 @@ extension ServerConfiguration {
         set("NOTILOG_RETENTION_MAX_AGE", "retention.max_age") { $0.retention.maxAge = $1 }
         set("NOTILOG_RETENTION_MAX_SIZE", "retention.max_size") { $0.retention.maxSize = $1 }
         set("NOTILOG_TIME_ZONE", "time_zone") { $0.timeZone = $1 }
+        set("NOTILOG_RULES_DIR", "rules_dir") { $0.rulesDir = $1 }
+        set("NOTILOG_PUBLIC_URL", "public_url") { $0.publicURL = $1 }
         if let n = int("NOTILOG_INGEST_QUEUE_CAPACITY", "ingest.queue_capacity") {
             ingest.queueCapacity = n
             origins["ingest.queue_capacity"] = "NOTILOG_INGEST_QUEUE_CAPACITY"

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import NotiLogAlerts
 import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
@@ -16,11 +17,15 @@ public struct ServerSettings: Sendable {
     public var timeZone: TimeZone
     /// The parser for each sender, with its time zone.
     public var parsers: SourceParsers
+    /// Rules, channels, public URL.
+    public var alerting: AlertingSettings
 
     public init(
         dataDirectory: String, listeners: [ListenerConfiguration], http: HostPort, ingest: IngestPipeline.Configuration,
-        maintenance: StoreMaintenance.Configuration, timeZone: TimeZone, parsers: SourceParsers
+        maintenance: StoreMaintenance.Configuration, timeZone: TimeZone, parsers: SourceParsers,
+        alerting: AlertingSettings = AlertingSettings()
     ) {
+        self.alerting = alerting
         self.dataDirectory = dataDirectory
         self.listeners = listeners
         self.http = http
@@ -86,12 +91,14 @@ private struct Validator {
         let ingest = self.ingest(c.ingest)
         let retention = self.retention(c.retention)
         let (timeZone, parsers) = self.zones()
+        let (alerting, alertingProblems) = c.alerting(checkFiles: checkFiles)
+        problems += alertingProblems
         guard let http, let timeZone, let parsers else { return nil }
         var maintenance = StoreMaintenance.Configuration()
         maintenance.retention = retention
         return ServerSettings(
             dataDirectory: dataDirectory, listeners: listeners, http: http, ingest: ingest, maintenance: maintenance,
-            timeZone: timeZone, parsers: parsers)
+            timeZone: timeZone, parsers: parsers, alerting: alerting)
     }
 
     // MARK: Values

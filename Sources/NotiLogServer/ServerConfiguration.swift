@@ -39,6 +39,16 @@ public struct ServerConfiguration: Sendable, Hashable, Codable {
     /// Zones by sender: an address range (`10.0.0.0/8`) or a host name as the messages give it.
     public var sourceTimeZones: [SourceTimeZone]?
 
+    /// `rules:` as written: YAML text of a mapping with that one key, read by the rule loader (NotiLogAlerts), so
+    /// rule errors name their own fields. nil when the file has none.
+    public var rules: String?
+    /// A directory of `*.yaml` rule files; default `rules.d` beside the configuration file.
+    public var rulesDir: String?
+    /// `channels:` as written (YAML text of the mapping of channel names), read by the notifiers' configuration.
+    public var channels: String?
+    /// The web UI's address as users reach it, for links in notifications (`https://logs.example.com`).
+    public var publicURL: String?
+
     /// The file this was read from, if any.
     public var file: String?
     /// Where a value came from when not from the file, by key path (`retention.max_age` → `NOTILOG_RETENTION_MAX_AGE`).
@@ -205,7 +215,9 @@ public struct ServerConfiguration: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listeners, http, ingest, retention
+        case listeners, http, ingest, retention, rules, channels
+        case rulesDir = "rules_dir"
+        case publicURL = "public_url"
         case dataDir = "data_dir"
         case timeZone = "time_zone"
         case sourceTimeZones = "source_time_zones"
@@ -221,6 +233,9 @@ public struct ServerConfiguration: Sendable, Hashable, Codable {
         retention = try c.lenient(.retention, "a mapping", decoder) ?? Retention()
         timeZone = try c.lenient(.timeZone, "a time zone name", decoder)
         sourceTimeZones = try c.lenientList(.sourceTimeZones, "a mapping with match and zone", decoder)
+        rulesDir = try c.lenient(.rulesDir, "a directory path", decoder)
+        publicURL = try c.lenient(.publicURL, "a URL (https://logs.example.com)", decoder)
+        // `rules` and `channels` are taken from the YAML as text (`parse(yaml:)`) and checked by their own readers.
     }
 }
 

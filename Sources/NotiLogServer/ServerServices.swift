@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import NotiLogAlerts
 import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
@@ -15,9 +17,13 @@ public struct ServerServices: Sendable {
     public let maintenance: StoreMaintenance
     public let api: APIServer
     public let readiness: ServerReadiness
-    /// In start order: maintenance, the pipeline, the listeners, the HTTP API, readiness. A `ServiceGroup` shuts
-    /// them down in reverse: systemd hears STOPPING=1, the API stops, the listeners stop accepting, the pipeline
-    /// commits what is queued, and maintenance stops last.
+    public let delivery: DeliveryWorker
+    public let alerting: AlertingService
+    /// In start order: maintenance, the pipeline, delivery, the rule engine, the listeners, the HTTP API,
+    /// readiness, the SIGHUP rule reloader. A `ServiceGroup` shuts them down in reverse: systemd hears STOPPING=1,
+    /// the API stops, the listeners stop accepting, the rule engine saves its state (records committed after that
+    /// are read back at the next start), delivery stops between sends, the pipeline commits what is queued, and
+    /// maintenance stops last.
     public let services: [any Service]
 
     /// One group for all of them, shutting down gracefully on the given signals.
@@ -32,12 +38,17 @@ public struct ServerServices: Sendable {
 }
 
 /// Checks the configuration, opens the store and builds the services (see `ServerServices.services`).
-public func buildServices(configuration: ServerConfiguration, logger: Logger) async throws(ServerError) -> ServerServices {
-    try await buildServices(settings: configuration.resolved(), logger: logger)
+/// `reloadConfiguration` reads the configuration again for a rules reload (SIGHUP, `POST /api/v1/rules/reload`).
+public func buildServices(
+    configuration: ServerConfiguration, logger: Logger, reloadConfiguration: (@Sendable () -> ServerConfiguration)? = nil
+) async throws(ServerError) -> ServerServices {
+    try await buildServices(settings: configuration.resolved(), logger: logger, reloadConfiguration: reloadConfiguration ?? { configuration })
 }
 
 /// Opens the store and builds the services for checked settings.
-public func buildServices(settings: ServerSettings, logger: Logger) async throws(ServerError) -> ServerServices {
+public func buildServices(
+    settings: ServerSettings, logger: Logger, reloadConfiguration: (@Sendable () -> ServerConfiguration)? = nil
+) async throws(ServerError) -> ServerServices {
     let store: SQLiteLogStore
     do {
         store = try SQLiteLogStore(directory: settings.dataDirectory)
@@ -68,15 +79,73 @@ public func buildServices(settings: ServerSettings, logger: Logger) async throws
     } catch {
         throw ServerError(.store, "cannot create the admin API token in \(settings.dataDirectory)", underlying: error)
     }
+    // Alerting: notifiers per channel, the delivery worker on the outbox, the rule engine on committed records.
+    var alertsLogger = logger
+    alertsLogger[metadataKey: "component"] = "alerts"
+    let channels = settings.alerting.channels
+    let notifiers: [String: any Notifier]
+    do {
+        notifiers = try Notifiers.make(from: channels)
+    } catch {
+        throw ServerError(.invalidConfiguration, "the channels cannot be used", problems: [ConfigurationProblem("channels", error.description)])
+    }
+    let delivery = DeliveryWorker(
+        store: store, notifiers: notifiers, fallbacks: channels.compactMapValues(\.fallback), logger: alertsLogger)
+    let alerting = AlertingService(
+        rules: settings.alerting.rules, store: store, pipeline: pipeline, delivery: delivery,
+        configuration: .init(publicURL: settings.alerting.publicURL), logger: alertsLogger)
+    let knownChannels = Set(channels.keys)
+    let reload: @Sendable () async throws -> [Rule] = { [alerting] in
+        let configuration = reloadConfiguration?() ?? ServerConfiguration()
+        let rules = try configuration.loadRules(knownChannels: knownChannels)
+        alerting.reload(rules: rules)
+        return rules
+    }
+    let testChannel: @Sendable (String, String) async throws -> Bool = { [store, delivery] channel, requestedBy in
+        guard channels[channel] != nil else { return false }
+        let now = SyslogTimestamp.now()
+        let notice = AlertNotice(
+            alertID: 0, rule: "notilog-test", ruleDescription: "A test message, requested by \(requestedBy)", state: .test,
+            startedAt: now, summary: "Test message for channel \(channel): if you read this, NotiLog can reach you here.")
+        let json = String(decoding: try JSONEncoder().encode(notice), as: UTF8.self)
+        let queued = try await store.enqueueNotification(
+            OutboxEntry(channel: channel, idempotencyKey: "test:\(channel):\(now.nanosecondsSinceEpoch)", notice: json), alertID: nil, at: now)
+        if queued { delivery.wake() }
+        return true
+    }
+    let alertingSources = AlertingSources(
+        store: store, service: alerting, channels: channels.mapValues(\.type), reload: reload, testChannel: testChannel)
+
     let api = APIServer(
         configuration: .init(host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current),
-        sources: .init(store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path),
+        sources: .init(
+            store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path, alerting: alertingSources),
         tokens: tokens, logger: logger)
     let readiness = ServerReadiness(listeners: listeners, api: api, pipeline: pipeline, storePath: store.path, logger: logger)
-    var services: [any Service] = [maintenance, pipeline]
+    var services: [any Service] = [maintenance, pipeline, delivery, alerting]
     services += listeners as [any Service]
-    services += [api, readiness] as [any Service]
+    services += [api, readiness, RuleReloader(reload: reload, logger: alertsLogger)] as [any Service]
     return ServerServices(
         settings: settings, store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, api: api,
-        readiness: readiness, services: services)
+        readiness: readiness, delivery: delivery, alerting: alerting, services: services)
+}
+
+/// Reloads the rules on SIGHUP. A reload with problems keeps the rules in force and logs every problem.
+struct RuleReloader: Service {
+    let reload: @Sendable () async throws -> [Rule]
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                do {
+                    let rules = try await reload()
+                    logger.notice("rules reloaded", metadata: ["rules.count": "\(rules.count)"])
+                } catch {
+                    logger.error("rules not reloaded; the rules in force stay", metadata: ["error.message": "\(error)"])
+                }
+            }
+        }
+    }
 }

@@ -7,6 +7,9 @@ public protocol LogStore: Sendable {
     /// Newest first, keyset-paginated.
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage
     func record(id: Int64) async throws(StoreError) -> StoredRecord?
+    /// Records with ids above `id`, oldest first, at most `limit` (the rule engine catching up after a restart
+    /// or a gap in the committed stream).
+    func records(after id: Int64, limit: Int) async throws(StoreError) -> [StoredRecord]
     func hosts() async throws(StoreError) -> [HostSummary]
     /// Counts of the records a query matches within a time range: top hosts, apps and severities, and a histogram.
     func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats

@@ -23,6 +23,9 @@ struct APIRoutes: Sendable {
         v1.get("tokens") { request, _ in try await self.listTokens(request) }
         v1.post("tokens") { request, context in try await self.createToken(request, context) }
         v1.delete("tokens/:id") { request, context in try await self.revokeToken(request, context) }
+        if let alerting = server.sources.alerting {
+            AlertRoutes(api: self, alerting: alerting).register(on: v1)
+        }
     }
 
     // MARK: Helpers

@@ -29,13 +29,19 @@ public final class APIServer: Service {
         public var listeners: [SyslogListener]
         public var maintenance: StoreMaintenance
         public var storePath: String
+        /// Rules, alerts, silences and channels; nil serves no `/alerts`, `/rules`, ... routes.
+        public var alerting: AlertingSources?
 
-        public init(store: any LogStore, pipeline: IngestPipeline, listeners: [SyslogListener], maintenance: StoreMaintenance, storePath: String) {
+        public init(
+            store: any LogStore, pipeline: IngestPipeline, listeners: [SyslogListener], maintenance: StoreMaintenance, storePath: String,
+            alerting: AlertingSources? = nil
+        ) {
             self.store = store
             self.pipeline = pipeline
             self.listeners = listeners
             self.maintenance = maintenance
             self.storePath = storePath
+            self.alerting = alerting
         }
     }
 

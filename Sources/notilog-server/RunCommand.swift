@@ -32,7 +32,8 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = options.load()
         let services: ServerServices
         do {
-            services = try await buildServices(configuration: configuration, logger: logger)
+            let options = self.options
+            services = try await buildServices(configuration: configuration, logger: logger, reloadConfiguration: { options.load() })
         } catch {
             logger.critical("cannot start: \(error.message)", metadata: error.underlying.map { ["error.message": "\($0)"] })
             for problem in error.problems { logger.critical("configuration problem: \(problem)") }

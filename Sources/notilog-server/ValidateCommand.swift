@@ -36,6 +36,10 @@ struct ValidateCommand: ParsableCommand {
         let size = r.maxBytes.map { "\($0) bytes" } ?? "off"
         print("  retention: max_age \(age), max_size \(size)")
         print("  time zone: \(settings.timeZone.identifier)")
+        let channels = settings.alerting.channels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.type))" }
+        print("  channels: \(channels.isEmpty ? "none" : channels.joined(separator: ", "))")
+        let rules = settings.alerting.rules
+        print("  rules: \(rules.count)\(rules.isEmpty ? "" : " (" + rules.map(\.name).joined(separator: ", ") + ")")")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NotiLogCurl
 
 /// NotiLog's HTTP API (v1) as the command line uses it: bearer token, JSON errors turned into `CtlError`.
 struct APIClient: Sendable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NotiLogCurl
 import Yams
 
 /// `--server`, `--token` and `--token-file`, shared by every command that talks to the server.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NotiLogAlerts
 import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
@@ -81,13 +82,16 @@ struct ServerServicesTests {
             configuration: ServerConfiguration(
                 dataDir: dir.path, listeners: [.init(udp: "127.0.0.1:0"), .init(tcp: "127.0.0.1:0")], http: "127.0.0.1:0"),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        #expect(services.services.count == 6)
+        #expect(services.services.count == 9)
         #expect(services.services[0] as? StoreMaintenance === services.maintenance)
         #expect(services.services[1] as? IngestPipeline === services.pipeline)
-        #expect(services.services[2] as? SyslogListener === services.listeners[0])
-        #expect(services.services[3] as? SyslogListener === services.listeners[1])
-        #expect(services.services[4] as? APIServer === services.api)
-        #expect(services.services[5] as? ServerReadiness === services.readiness)
+        #expect(services.services[2] as? DeliveryWorker === services.delivery)
+        #expect(services.services[3] as? AlertingService === services.alerting)
+        #expect(services.services[4] as? SyslogListener === services.listeners[0])
+        #expect(services.services[5] as? SyslogListener === services.listeners[1])
+        #expect(services.services[6] as? APIServer === services.api)
+        #expect(services.services[7] as? ServerReadiness === services.readiness)
+        #expect(services.services[8] is RuleReloader)
         #expect(services.listeners.map(\.configuration.transport) == [.udp, .tcp])
     }
 

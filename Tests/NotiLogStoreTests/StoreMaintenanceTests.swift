@@ -256,6 +256,7 @@ final class FlakyStore: LogStore {
     func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? { try await inner.insert(batch) }
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
     func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
+    func records(after id: Int64, limit: Int) async throws(StoreError) -> [StoredRecord] { try await inner.records(after: id, limit: limit) }
     func hosts() async throws(StoreError) -> [HostSummary] { try await inner.hosts() }
     func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats { try await inner.stats(request) }
     func figures() async throws(StoreError) -> StoreFigures { try await inner.figures() }

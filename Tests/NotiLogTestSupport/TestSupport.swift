@@ -76,6 +76,7 @@ public final class GatedStore: LogStore {
 
     public func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
     public func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
+    public func records(after id: Int64, limit: Int) async throws(StoreError) -> [StoredRecord] { try await inner.records(after: id, limit: limit) }
     public func hosts() async throws(StoreError) -> [HostSummary] { try await inner.hosts() }
     public func stats(_ request: StatsRequest) async throws(StoreError) -> LogStats { try await inner.stats(request) }
     public func figures() async throws(StoreError) -> StoreFigures { try await inner.figures() }

@@ -20,6 +20,12 @@ public struct QueryMatcher: @unchecked Sendable {
         var tokens: [[UInt8]]? = nil
         return root.matches(record, &tokens)
     }
+
+    /// The same, sharing the message's tokens among matchers asked about one record (the rule engine asks up to
+    /// hundreds): start with `nil` for each record and pass the same variable to every matcher.
+    public func matches(_ record: LogRecord, sharingTokens tokens: inout [[UInt8]]?) -> Bool {
+        root.matches(record, &tokens)
+    }
 }
 
 private indirect enum Node {

@@ -98,3 +98,19 @@ public enum WireFormat: String, Sendable, Hashable, CaseIterable {
     /// No syslog header could be read: the whole frame is the message.
     case unparsed
 }
+
+/// Encoded by name (`err`, `warning`, ...).
+extension Severity: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let s = Severity(name: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a severity: \(text)"))
+        }
+        self = s
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(name)
+    }
+}

@@ -287,6 +287,18 @@ public final class SQLiteLogStore: LogStore {
         }
     }
 
+    public func records(after id: Int64, limit: Int) async throws(StoreError) -> [StoredRecord] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT \(Self.columns) FROM logs WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, max(1, limit)]
+                ).map(Self.storedRecord)
+            }
+        } catch {
+            throw StoreError(.read, "cannot read records after \(id)", underlying: error)
+        }
+    }
+
     public func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage {
         let limit = max(1, min(request.limit, 10_000))
         do {

@@ -78,6 +78,9 @@ enum SQLiteSchema {
         m.registerMigration("5 host and app keys") { db in
             try db.execute(sql: FieldNames.schema)
         }
+        m.registerMigration("6 alerts, outbox, silences") { db in
+            try db.execute(sql: AlertSchema.sql)
+        }
         return m
     }
 }

@@ -1,0 +1,84 @@
+import NotiLogCore
+import NotiLogStore
+
+/// One open alert: pending (waiting out `for:`) or firing, with what it has counted and whom it has told.
+/// Resolved and cancelled alerts are not kept: their last change carries everything.
+struct AlertLifecycle: Sendable, Codable {
+    enum Phase: String, Sendable, Codable {
+        case pending, firing
+    }
+
+    /// What became of the firing notice; it decides the fate of reminders and of the resolved notice.
+    enum Told: Sendable, Codable, Equatable {
+        /// Not fired yet.
+        case nothing
+        case sent
+        case silenced(Int64)
+        case throttled
+    }
+
+    var serial: UInt64
+    var phase: Phase
+    /// When it became pending (while pending) or started firing.
+    var startedAt: Nanos
+    var pendingSince: Nanos?
+    var count = 0
+    var firstSeen: Nanos?
+    var lastSeen: Nanos?
+    /// Server time of the latest matching record: `resolve_after` counts from here.
+    var lastMatchAt: Nanos
+    var firstSamples: [AlertNotice.Sample] = []
+    /// The two latest records (samples, and what silences' queries are matched against).
+    var latest: [KeptRecord] = []
+    var reminders = 0
+    var nextReminderAt: Nanos?
+    var told: Told = .nothing
+    var acknowledged = false
+    /// Kind-specific words for the summary (state: the report; new_value: the value).
+    var detail: String?
+    /// A state rule's alert raised by its restart limit (it ends once restarts fall below the limit).
+    var restartLimited = false
+    /// Changed since its last reported change (memory only).
+    var isDirty = false
+
+    private enum CodingKeys: String, CodingKey {
+        case serial, phase, startedAt, pendingSince, count, firstSeen, lastSeen, lastMatchAt, firstSamples, latest, reminders,
+            nextReminderAt, told, acknowledged, detail, restartLimited
+    }
+
+    init(serial: UInt64, now: Nanos) {
+        self.serial = serial
+        phase = .pending
+        startedAt = now
+        lastMatchAt = now
+    }
+
+    /// Counts a matching record.
+    mutating func note(_ record: StoredRecord, eventTime: Nanos, now: Nanos) {
+        count += 1
+        firstSeen = min(firstSeen ?? eventTime, eventTime)
+        lastSeen = max(lastSeen ?? eventTime, eventTime)
+        lastMatchAt = max(lastMatchAt, now)
+        if firstSamples.count < 3 { firstSamples.append(KeptRecord(record).sample) }
+        keepLatest(record)
+    }
+
+    /// Counts a record that updates the open alert; returns whether it was already marked updated in this step.
+    mutating func noteUpdate(_ record: StoredRecord, eventTime: Nanos, now: Nanos) -> Bool {
+        note(record, eventTime: eventTime, now: now)
+        defer { isDirty = true }
+        return isDirty
+    }
+
+    mutating func keepLatest(_ record: StoredRecord) {
+        latest.append(KeptRecord(record))
+        if latest.count > 2 { latest.removeFirst() }
+    }
+
+    /// The first three records and the latest two (those not already among the first).
+    var samples: [AlertNotice.Sample] {
+        firstSamples + latest.filter { kept in !firstSamples.contains { $0.id == kept.stored.id } }.map(\.sample)
+    }
+
+    var latestRecord: LogRecord? { latest.last?.stored.record }
+}

@@ -1,0 +1,69 @@
+import NotiLogCore
+
+/// Finds the rules a record could match without asking every rule's query.
+///
+/// Most rules name their program (`app:sshd "Failed password"`): a record whose app is not among a rule's apps
+/// cannot match it. The index files such rules under a hash of each app name (ASCII case-folded, as the query
+/// language compares it) and looks up a record's app once, without decoding it. Other rules are asked always.
+/// A hash collision only means a query is asked for nothing; the query itself still decides.
+struct RuleIndex: Sendable {
+    private var byApp: [UInt64: [Int]] = [:]
+    /// Rules without a required app, ascending.
+    private(set) var general: [Int] = []
+    /// Each rule's matcher, by rule index (kept apart from the rules' mutable state, so asking one costs no copy).
+    let matchers: [QueryMatcher]
+    private static let none: [Int] = []
+
+    init(_ runtimes: [RuleRuntime]) {
+        matchers = runtimes.map(\.matcher)
+        let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query).root }
+        for (i, q) in queries.enumerated() {
+            guard let apps = Self.requiredApps(q) else {
+                general.append(i)
+                continue
+            }
+            for hash in Set(apps.map { Self.hash(Array($0.utf8)) }) { byApp[hash, default: []].append(i) }
+        }
+    }
+
+    /// Rules that require one of the record's app (ascending); `general` holds the rest to ask.
+    func specific(for record: LogRecord) -> [Int] {
+        if byApp.isEmpty { return Self.none }
+        return record.withBytes(of: .appName) { bytes in
+            guard let bytes else { return Self.none }
+            return byApp[Self.hash(bytes)] ?? Self.none
+        }
+    }
+
+    /// The apps a record must have one of to match, when the query says so at its top.
+    static func requiredApps(_ node: QueryNode) -> [String]? {
+        switch node {
+        case .term(let t):
+            if t.field == .app, case .equals(let v) = t.predicate { return [v] }
+            return nil
+        case .and(let nodes):
+            for n in nodes { if let apps = requiredApps(n) { return apps } }
+            return nil
+        case .or(let nodes):
+            var all: [String] = []
+            for n in nodes {
+                guard let apps = requiredApps(n) else { return nil }
+                all += apps
+            }
+            return all
+        case .all, .not:
+            return nil
+        }
+    }
+
+    /// FNV-1a over ASCII-lowercased bytes.
+    @inline(__always)
+    static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            let folded = b &- 65 < 26 ? b | 0x20 : b
+            h = (h ^ UInt64(folded)) &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+import Logging
+import NotiLogCore
+import NotiLogStore
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the rules on the stream of committed records and writes what they decide: alert changes, their
+/// notifications (the outbox) and the engine's state, in one transaction per step.
+///
+/// None missed: the engine's state carries the id of the last record it processed. On start it reads what was
+/// committed since (a restart, a crash) from the store; when the committed stream skips ids (this subscriber fell
+/// behind), the gap is read from the store too. A record is processed once: ids at or below the mark are
+/// skipped. Time-driven rules (absence, `for:`, reminders, resolution) run on a tick every second.
+///
+/// On the first start there is no mark: rules begin with the records committed from then on.
+public final class AlertingService: Service {
+    public struct Configuration: Sendable {
+        /// Engine ticks (absence, pending, reminders, resolution).
+        public var tickInterval: Duration = .seconds(1)
+        /// The engine's state is saved at least this often while records flow (and with every alert change).
+        public var saveInterval: Duration = .seconds(5)
+        /// Records read from the store per step while catching up.
+        public var catchUpBatch = 5_000
+        /// The web UI's address, for links to an alert's records (`public_url`).
+        public var publicURL: String?
+
+        public init(publicURL: String? = nil) {
+            self.publicURL = publicURL
+        }
+    }
+
+    /// Running totals for `/metrics` and `status`.
+    public struct Counters: Sendable, Hashable {
+        public var processedRecords: Int64 = 0
+        public var caughtUpRecords: Int64 = 0
+        public var alertChanges: Int64 = 0
+        public var notificationsQueued: Int64 = 0
+        public var failedCommits: Int64 = 0
+        public var processedUpTo: Int64 = 0
+    }
+
+    private enum Event: Sendable {
+        case records([StoredRecord])
+        case tick
+        case rules([Rule])
+        case silences([Silence])
+    }
+
+    public let configuration: Configuration
+    private let store: any LogStore & AlertStore
+    private let pipeline: IngestPipeline
+    private let delivery: DeliveryWorker?
+    private let now: @Sendable () -> SyslogTimestamp
+    private let logger: Logger
+    private let events: AsyncStream<Event>
+    private let input: AsyncStream<Event>.Continuation
+    private let state: Mutex<(counters: Counters, rules: [Rule])>
+
+    public init(
+        rules: [Rule], store: any LogStore & AlertStore, pipeline: IngestPipeline, delivery: DeliveryWorker?,
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "notilog.alerts"),
+        now: @escaping @Sendable () -> SyslogTimestamp = { .now() }
+    ) {
+        self.store = store
+        self.pipeline = pipeline
+        self.delivery = delivery
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        state = Mutex((Counters(), rules))
+        (events, input) = AsyncStream.makeStream(of: Event.self)
+    }
+
+    public var counters: Counters { state.withLock { $0.counters } }
+    /// The rules in force.
+    public var rules: [Rule] { state.withLock { $0.rules } }
+
+    /// Replaces the rules (a reload): alerts of unchanged rules carry on; those of removed rules resolve.
+    public func reload(rules: [Rule]) {
+        state.withLock { $0.rules = rules }
+        input.yield(.rules(rules))
+    }
+
+    /// Replaces the silences in force.
+    public func update(silences: [Silence]) {
+        input.yield(.silences(silences))
+    }
+
+    public func run() async throws {
+        // Subscribe before catching up, so nothing committed meanwhile is missed (duplicates are skipped by id).
+        let committed = pipeline.committed(bufferedBatches: 256)
+        let input = self.input
+        let tickInterval = configuration.tickInterval
+        let forward = Task {
+            for await batch in committed { input.yield(.records(batch)) }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tickInterval)
+                input.yield(.tick)
+            }
+        }
+        defer {
+            forward.cancel()
+            ticker.cancel()
+        }
+        await cancelWhenGracefulShutdown {
+            await self.process()
+        }
+    }
+
+    /// The engine as saved (or a new one on the first start) and the last record id it has seen. A store that
+    /// cannot be read is retried with backoff: the service never ends on its own (that would stop the server).
+    private func start() async -> (AlertEngine, Int64)? {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let rules = self.rules
+                var engine: AlertEngine
+                let processedUpTo: Int64
+                if let saved = try await store.engineState() {
+                    let state: EngineState? = try? JSONDecoder().decode(EngineState.self, from: Data(saved.state))
+                    if state == nil { logger.error("the saved rule engine state cannot be read; rules start afresh") }
+                    engine = AlertEngine(rules: rules, state: state)
+                    processedUpTo = saved.processedUpTo
+                } else {
+                    engine = AlertEngine(rules: rules)
+                    processedUpTo = try await store.figures().newestID
+                }
+                let silences = try await store.silences(includeExpired: false, at: now())
+                engine.set(silences: silences.compactMap(Silence.init(row:)), now: now())
+                return (engine, processedUpTo)
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 10 == 0 {
+                    logger.error("cannot start the rule engine; retrying", metadata: ["error": "\(error)", "attempts": "\(failures)"])
+                }
+                do { try await Task.sleep(for: .seconds(min(30, 1 << min(failures, 5)))) } catch { return nil }
+            }
+        }
+        return nil
+    }
+
+    private func process() async {
+        guard var (engine, processedUpTo) = await start() else { return }
+        var lastSave = ContinuousClock.now
+        var dirty = false
+        // Catch up with what was committed while the engine was not running.
+        while !Task.isCancelled {
+            guard let missed = try? await store.records(after: processedUpTo, limit: configuration.catchUpBatch), !missed.isEmpty else { break }
+            let changes = engine.process(missed, now: now())
+            processedUpTo = missed.last!.id
+            state.withLock { $0.counters.caughtUpRecords += Int64(missed.count) }
+            await commit(changes, engine, processedUpTo)
+        }
+        state.withLock { $0.counters.processedUpTo = processedUpTo }
+
+        for await event in events {
+            if Task.isCancelled { break }
+            var changes: [AlertChange] = []
+            switch event {
+            case .records(var batch):
+                guard let first = batch.first?.id, let last = batch.last?.id, last > processedUpTo else { continue }
+                if first > processedUpTo + 1 {
+                    // This subscriber fell behind and the stream dropped batches: read the gap from the store.
+                    var cursor = processedUpTo
+                    while cursor < first - 1, let gap = try? await store.records(after: cursor, limit: configuration.catchUpBatch), !gap.isEmpty {
+                        let inGap = gap.filter { $0.id < first }
+                        if !inGap.isEmpty { changes += engine.process(inGap, now: now()) }
+                        state.withLock { $0.counters.caughtUpRecords += Int64(inGap.count) }
+                        cursor = gap.last!.id
+                        if inGap.count < gap.count { break }
+                    }
+                }
+                batch.removeAll { $0.id <= processedUpTo }
+                changes += engine.process(batch, now: now())
+                processedUpTo = last
+                dirty = true
+                state.withLock {
+                    $0.counters.processedRecords += Int64(batch.count)
+                    $0.counters.processedUpTo = last
+                }
+            case .tick:
+                changes = engine.tick(now: now())
+            case .rules(let rules):
+                changes = engine.update(rules: rules, now: now())
+                dirty = true
+            case .silences(let silences):
+                engine.set(silences: silences, now: now())
+            }
+            if !changes.isEmpty || (dirty && ContinuousClock.now - lastSave >= configuration.saveInterval) {
+                await commit(changes, engine, processedUpTo)
+                lastSave = ContinuousClock.now
+                dirty = false
+            }
+        }
+        // Stopping: keep the latest state (records processed since the last save would otherwise be read again).
+        if dirty { await commit([], engine, processedUpTo) }
+    }
+
+    /// Writes the changes, their notifications and the engine state in one transaction. When that fails, the
+    /// changes are lost from memory but not from the engine's point of view; the next commit carries a state that
+    /// has moved on, so a failed commit is retried with its changes a few times before giving up loudly.
+    private func commit(_ changes: [AlertChange], _ engine: AlertEngine, _ processedUpTo: Int64) async {
+        let rows = changes.map(rowChange)
+        let snapshot: [UInt8]
+        do {
+            snapshot = Array(try JSONEncoder().encode(engine.snapshot))
+        } catch {
+            logger.error("cannot encode the rule engine's state", metadata: ["error": "\(error)"])
+            return
+        }
+        let queued = changes.reduce(0) { n, c in
+            if case .send(let channels, _) = c.notify { return n + channels.count }
+            return n
+        }
+        for attempt in 1...5 {
+            do {
+                _ = try await store.commitAlerts(rows, engineState: EngineStateRow(state: snapshot, processedUpTo: processedUpTo), at: now())
+                state.withLock {
+                    $0.counters.alertChanges += Int64(changes.count)
+                    $0.counters.notificationsQueued += Int64(queued)
+                }
+                if queued > 0 { delivery?.wake() }
+                return
+            } catch {
+                state.withLock { $0.counters.failedCommits += 1 }
+                logger.error("cannot commit alert changes", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+
+    private func rowChange(_ change: AlertChange) -> AlertRowChange {
+        let alert = change.alert
+        let rowState: AlertRowState
+        switch change.transition {
+        case .pending: rowState = .pending
+        case .firing, .updated, .reminder: rowState = .firing
+        case .resolved: rowState = .resolved
+        case .cancelled: rowState = .cancelled
+        }
+        let searchURL = configuration.publicURL.map { base in Self.searchURL(base: base, alert: alert) }
+        // The API shows this as the alert's `detail`, in the API's snake_case.
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let detail = (try? encoder.encode(alert.notice(alertID: 0, state: change.noticeState ?? .firing, searchURL: searchURL)))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return AlertRowChange(
+            rule: change.key.rule, groupKey: change.key.groupKey, state: rowState, count: alert.count, startedAt: alert.startedAt,
+            resolvedAt: alert.resolvedAt, detail: detail,
+            notices: { id in
+                change.notices(alertID: id, searchURL: searchURL).compactMap { channel, notice in
+                    guard let json = try? JSONEncoder().encode(notice) else { return nil }
+                    return OutboxEntry(
+                        channel: channel, idempotencyKey: notice.idempotencyKey(channel: channel), notice: String(decoding: json, as: UTF8.self))
+                }
+            })
+    }
+
+    /// The web UI's search for the alert's rule query, from a little before the alert started.
+    static func searchURL(base: String, alert: AlertSnapshot) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+#")
+        let since = SyslogTimestamp(seconds: alert.startedAt.seconds - 300, fractionDigits: 0).description
+        let query = alert.searchQuery.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        return "\(trimmed)/search?q=\(query)&since=\(since)"
+    }
+}
