@@ -156,18 +156,7 @@ enum SyslogNg {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (for a peer's input, which must be chosen before it starts).
 func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    try withUnsafeMutablePointer(to: &addr) {
-        try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            guard bind(fd, $0, len) == 0, getsockname(fd, $0, &len) == 0 else { throw POSIXError(.EADDRINUSE) }
-        }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    Peers.closedPort()
 }
 
 /// The port a peer wrote to `path` (rsyslog's `listenPortFileName`), once it is there.

@@ -1,4 +1,5 @@
 import Foundation
+import NotiLogCore
 import NotiLogCurl
 import Yams
 
@@ -639,26 +640,9 @@ struct SettingsReader {
         }
     }
 
-    /// The duration syntax of the server's configuration (`ConfigurationValues.duration` in NotiLogServer, which
-    /// this module cannot import): `ms`, `s`, `m`, `h`, `d`, `w`, several together.
+    /// The duration syntax of the server's configuration (`200ms`, `30s`, `1h30m`).
     static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Duration)] = [
-            ("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600)),
-            ("d", .seconds(86_400)), ("w", .seconds(604_800)),
-        ]
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
-        guard !rest.isEmpty else { return nil }
-        var total = Duration.zero
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, digits.count <= 12, let n = Int64(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            let unitText = rest.prefix { $0.isASCII && $0.isLetter }
-            guard let unit = units.first(where: { $0.0 == unitText }) else { return nil }
-            rest = rest.dropFirst(unitText.count)
-            total += unit.1 * n
-        }
-        return total
+        DurationText.parse(text)
     }
 }
 
