@@ -16,6 +16,8 @@
 #   BENCH_KEEP=1                         keep the data directories and logs of this run (under bench/.build/ingest)
 #   RSYSLOGD [/usr/sbin/rsyslogd], RSYSLOG_MODULES (its -M directory, for an unpacked rsyslog)
 #   BENCH_SERVER_BIN                     a notilog-server binary to use instead of building one
+#   BENCH_RULES [0]                      active alert rules in the server (a mix of kinds over the stream's apps
+#                                        and words, no channels): the rule engine's cost on ingest
 #
 # What each part measures and the latest figures: bench/README.md ("Collector benchmarks").
 # Every process this script starts is stopped by its PID when it ends, also on Ctrl-C. Everything binds 127.0.0.1.
@@ -120,11 +122,35 @@ build_server() {
 }
 
 nl_pid="" nl_tcp="" nl_udp="" nl_http="" nl_token="" nl_dir=""
+# N rules, a quarter of each kind (match, threshold, absence, new_value), over the apps and words genmsgs writes;
+# some match often (`timeout` is in 30 % of messages), most rarely. No channels: nothing is sent.
+write_rules() {  # N
+  local n=$1 i app word
+  local apps=(nginx sshd postfix kernel CRON systemd api-gateway worker haproxy postgres)
+  local words=(timeout failed denied error restarting expired dropped throttled overflow killed)
+  echo "rules:"
+  for ((i = 0; i < n; i++)); do
+    app=${apps[$((i % ${#apps[@]}))]} word=${words[$(((i / ${#apps[@]}) % ${#words[@]}))]}
+    echo "  - name: bench-$i"
+    case $((i % 4)) in
+      0) printf '    kind: match\n    query: app:%s %s\n    group_by: [host]\n' "$app" "$word" ;;
+      1) printf '    kind: threshold\n    query: app:%s %s\n    group_by: [host]\n    threshold: 50\n    window: 10s\n' "$app" "$word" ;;
+      2) printf '    kind: absence\n    query: app:%s\n    group_by: [host]\n    window: 15m\n' "$app" ;;
+      3) printf '    kind: new_value\n    query: app:%s %s\n    field: host\n    learn_for: 1m\n' "$app" "$word" ;;
+    esac
+  done
+}
+
 start_notilog() {  # DATA_DIR
   nl_dir=$1
   mkdir -p "$nl_dir"
   : >"$nl_dir.log"
-  "$server_bin" --data-dir "$nl_dir" --tcp 127.0.0.1:0 --udp 127.0.0.1:0 --http 127.0.0.1:0 \
+  local config=()
+  if [ "${BENCH_RULES:-0}" -gt 0 ]; then
+    write_rules "${BENCH_RULES}" >"$nl_dir.config.yaml"
+    config=(--config "$nl_dir.config.yaml")
+  fi
+  "$server_bin" "${config[@]}" --data-dir "$nl_dir" --tcp 127.0.0.1:0 --udp 127.0.0.1:0 --http 127.0.0.1:0 \
     >"$nl_dir.log" 2>&1 &
   nl_pid=$!
   started+=("$nl_pid")

@@ -11,6 +11,9 @@ struct NotiLogCtl: ParsableCommand {
             --token-file, NOTILOG_TOKEN, NOTILOG_TOKEN_FILE, token: or token_file: in ctl.yaml, or (for a server on \
             this machine) ./data/admin.token or /var/lib/notilog/admin.token.
             """,
-        subcommands: [ParseCommand.self, SearchCommand.self, HostsCommand.self, StatusCommand.self, TokenCommand.self]
+        subcommands: [
+            ParseCommand.self, SearchCommand.self, HostsCommand.self, StatusCommand.self, TokenCommand.self, AlertsCommand.self,
+            RulesCommand.self, SilenceCommand.self,
+        ]
     )
 }

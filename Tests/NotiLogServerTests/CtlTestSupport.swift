@@ -96,11 +96,15 @@ final class CtlTestServer {
         self.adminToken = adminToken
     }
 
-    static func start() async throws -> CtlTestServer {
+    /// `config`: server.yaml text (rules, channels); the flags set the data directory and ports.
+    static func start(config: String? = nil) async throws -> CtlTestServer {
         let directory = TemporaryDirectory()
-        let child = try ChildProcess(
-            try serverExecutable(),
-            ["--data-dir", directory.path + "/data", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        var arguments = ["--data-dir", directory.path + "/data", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0"]
+        if let config {
+            try config.write(toFile: directory.path + "/server.yaml", atomically: true, encoding: .utf8)
+            arguments += ["--config", directory.path + "/server.yaml"]
+        }
+        let child = try ChildProcess(try serverExecutable(), arguments)
         let ready = try await child.waitForOutput { httpPort(in: $0) != nil && listenerPorts(in: $0)["tcp"] != nil }
         guard ready, let http = httpPort(in: child.text), let tcp = listenerPorts(in: child.text)["tcp"] else {
             child.stop()

@@ -75,6 +75,43 @@ struct NotiLogCtlTests {
         #expect(usage.status == 64, "\(usage)")
     }
 
+    @Test func alertsRulesAndSilences() async throws {
+        let server = try await CtlTestServer.start(
+            config: """
+                rules:
+                  - name: disk-errors
+                    kind: match
+                    query: '"I/O error"'
+                    group_by: [host]
+                """)
+        defer { server.stop() }
+        let none = try await server.ctl(["alerts"])
+        #expect(none.status == 1, "\(none)")
+        let rules = try await server.ctl(["rules", "list"])
+        #expect(rules.status == 0 && rules.stdout.contains("disk-errors") && rules.stdout.contains("match"), "\(rules)")
+
+        try server.send(["<3>1 2026-12-05T10:00:00Z db-2 kernel - - - blk_update_request: I/O error, dev sda, sector 42"])
+        var alerts = try await server.ctl(["alerts", "--open"])
+        for _ in 0..<100 where alerts.status != 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            alerts = try await server.ctl(["alerts", "--open"])
+        }
+        #expect(alerts.status == 0 && alerts.stdout.contains("disk-errors") && alerts.stdout.contains("db-2"), "\(alerts)")
+
+        let added = try await server.ctl(["silence", "add", "--rule", "disk-errors", "--group", "host=db-2", "--duration", "1h", "--comment", "disk swap"])
+        #expect(added.status == 0 && added.stdout.hasPrefix("silence "), "\(added)")
+        let listed = try await server.ctl(["silence", "list"])
+        #expect(listed.stdout.contains("disk swap"), "\(listed)")
+        let id = try #require(added.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let removed = try await server.ctl(["silence", "remove", id])
+        #expect(removed.status == 0, "\(removed)")
+        #expect(try await server.ctl(["silence", "list"]).stdout.contains("disk swap") == false)
+        let wrong = try await server.ctl(["silence", "add", "--duration", "1h"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("needs a rule"), "\(wrong)")
+        let reloaded = try await server.ctl(["rules", "reload"])
+        #expect(reloaded.status == 0 && reloaded.stdout.contains("disk-errors"), "\(reloaded)")
+    }
+
     @Test func searchFollowsCursorsUpToTheLimit() async throws {
         let server = try await CtlTestServer.start()
         defer { server.stop() }
