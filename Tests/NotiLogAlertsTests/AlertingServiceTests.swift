@@ -1,0 +1,93 @@
+import Foundation
+import NotiLogCore
+import NotiLogStore
+import NotiLogTestSupport
+import Testing
+
+@testable import NotiLogAlerts
+
+/// The rule engine as the server runs it: on the committed stream, with the store behind it for what the stream
+/// did not bring (records committed while it was not running, or batches it dropped while behind).
+@Suite("Alerting service: none missed")
+struct AlertingServiceTests {
+    static func rules() throws -> [Rule] {
+        try RuleSet.load(
+            yaml: """
+                rules:
+                  - name: boom
+                    kind: match
+                    query: boom
+                    group_by: [host]
+                """, origin: .api)
+    }
+
+    static func record(_ host: String) -> LogRecord {
+        LogRecord(receivedAt: .now(), hostname: host, appName: "app", message: "boom at \(host)")
+    }
+
+    static func waitForOpenAlerts(_ store: SQLiteLogStore, _ n: Int) async throws -> [AlertRow] {
+        for _ in 0..<600 {
+            let open = try await store.alerts(AlertFilter(openOnly: true))
+            if open.count >= n { return open }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await store.alerts(AlertFilter(openOnly: true))
+    }
+
+    @Test func recordsTheStreamSkippedAreReadFromTheStoreAndOnlyOnce() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
+        let pipelineTask = Task { try await pipeline.run() }
+        let serviceTask = Task { try await service.run() }
+        // Started: its mark is the newest id (none yet).
+        for _ in 0..<600 where try await store.engineState() == nil {
+            #expect(pipeline.offer([Self.record("warm-up")]) == .accepted)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await Self.waitForOpenAlerts(store, 1)
+
+        // Committed behind the stream's back (as a batch the engine's queue dropped would be), then one through it.
+        _ = try await store.insert([Self.record("a"), Self.record("b")])
+        #expect(pipeline.offer([Self.record("c")]) == .accepted)
+        let open = try await Self.waitForOpenAlerts(store, 4)
+        #expect(Set(open.map(\.groupKey)) == Set(["warm-up", "a", "b", "c"].map { "host=\"\($0)\"" }), "\(open.map(\.groupKey))")
+        // Each record counted once.
+        #expect(open.allSatisfy { $0.groupKey.contains("warm-up") || $0.count == 1 }, "\(open.map { ($0.groupKey, $0.count) })")
+
+        serviceTask.cancel()
+        _ = await serviceTask.result
+        pipeline.beginClosing()
+        _ = await pipelineTask.result
+    }
+
+    @Test func aRestartReadsWhatWasCommittedWhileItWasDown() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let pipelineTask = Task { try await pipeline.run() }
+        let first = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
+        var serviceTask = Task { try await first.run() }
+        for _ in 0..<600 where try await store.engineState() == nil {
+            #expect(pipeline.offer([Self.record("first")]) == .accepted)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await Self.waitForOpenAlerts(store, 1)
+        serviceTask.cancel()
+        _ = await serviceTask.result
+
+        // Down: these are committed with no engine running.
+        #expect(pipeline.offer([Self.record("while-down")]) == .accepted)
+        for _ in 0..<600 where try await store.count() < 2 { try await Task.sleep(for: .milliseconds(20)) }
+
+        let second = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
+        serviceTask = Task { try await second.run() }
+        let open = try await Self.waitForOpenAlerts(store, 2)
+        #expect(open.contains { $0.groupKey == "host=\"while-down\"" }, "\(open.map(\.groupKey))")
+        serviceTask.cancel()
+        _ = await serviceTask.result
+        pipeline.beginClosing()
+        _ = await pipelineTask.result
+    }
+}
