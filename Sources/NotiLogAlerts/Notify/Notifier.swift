@@ -107,3 +107,15 @@ public enum Notifiers {
         }
     }
 }
+
+extension HTTPClient {
+    /// The client as an HTTP channel uses it: the channel's timeout for the whole request (and at most that to
+    /// connect), and small answers only (a service's reply to one message, 1 MiB at most).
+    func forChannel(timeout: Duration) -> HTTPClient {
+        var http = self
+        http.timeout = timeout
+        http.connectTimeout = min(http.connectTimeout, timeout)
+        http.maxResponseBytes = 1 << 20
+        return http
+    }
+}

@@ -29,11 +29,7 @@ public struct TelegramNotifier: Notifier {
     ) {
         self.channel = channel
         self.settings = settings
-        var http = http
-        http.timeout = settings.timeout
-        http.connectTimeout = min(http.connectTimeout, settings.timeout)
-        http.maxResponseBytes = 1 << 20
-        self.http = http
+        self.http = http.forChannel(timeout: settings.timeout)
         self.clock = clock
     }
 

@@ -60,11 +60,7 @@ public struct WebhookNotifier: Notifier {
         self.channel = channel
         self.settings = settings
         self.secret = secret
-        var http = http
-        http.timeout = settings.timeout
-        http.connectTimeout = min(http.connectTimeout, settings.timeout)
-        http.maxResponseBytes = 1 << 20
-        self.http = http
+        self.http = http.forChannel(timeout: settings.timeout)
         self.clock = clock
     }
 
