@@ -92,15 +92,25 @@ public func buildServices(
     let delivery = DeliveryWorker(
         store: store, notifiers: notifiers, fallbacks: channels.compactMapValues(\.fallback), logger: alertsLogger)
     let alerting = AlertingService(
-        rules: settings.alerting.rules, store: store, pipeline: pipeline, delivery: delivery,
-        configuration: .init(publicURL: settings.alerting.publicURL), logger: alertsLogger)
+        rules: [], store: store, pipeline: pipeline, delivery: delivery, configuration: .init(publicURL: settings.alerting.publicURL),
+        logger: alertsLogger)
     let knownChannels = Set(channels.keys)
-    let reload: @Sendable () async throws -> [Rule] = { [alerting] in
-        let configuration = reloadConfiguration?() ?? ServerConfiguration()
-        let rules = try configuration.loadRules(knownChannels: knownChannels)
-        alerting.reload(rules: rules)
-        return rules
+    // The configuration's and rules.d's rules with those created through the API; every change applies the whole set.
+    let catalog = RuleCatalog(
+        store: store, knownChannels: knownChannels, fileRules: settings.alerting.rules,
+        loadFiles: { try (reloadConfiguration?() ?? ServerConfiguration()).loadRules(knownChannels: knownChannels) },
+        apply: { [alerting] rules in alerting.reload(rules: rules) })
+    do {
+        try await catalog.refresh()
+    } catch {
+        throw ServerError(.store, "cannot read the rules stored in \(settings.dataDirectory)", underlying: error)
     }
+    for entry in await catalog.entries {
+        if let problem = entry.problem {
+            alertsLogger.error("rule not evaluated", metadata: ["rule.name": "\(entry.rule.name)", "error.message": "\(problem)"])
+        }
+    }
+    let reload: @Sendable () async throws -> [Rule] = { [catalog] in try await catalog.reloadFiles() }
     let testChannel: @Sendable (String, String) async throws -> Bool = { [store, delivery] channel, requestedBy in
         guard channels[channel] != nil else { return false }
         let now = SyslogTimestamp.now()
@@ -114,7 +124,7 @@ public func buildServices(
         return true
     }
     let alertingSources = AlertingSources(
-        store: store, service: alerting, channels: channels.mapValues(\.type), reload: reload, testChannel: testChannel)
+        store: store, service: alerting, catalog: catalog, channels: channels.mapValues(\.type), testChannel: testChannel)
 
     let api = APIServer(
         configuration: .init(host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current),

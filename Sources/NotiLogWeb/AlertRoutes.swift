@@ -4,26 +4,26 @@ import NotiLogAlerts
 import NotiLogCore
 import NotiLogStore
 
-/// What the API needs from the alerting side: its store, the running engine service, and the server's hooks for
-/// reloading rules and testing a channel (they read configuration, which only the server has).
+/// What the API needs from the alerting side: its store, the running engine service, the rules of every origin,
+/// and the server's hook for testing a channel (it reads configuration, which only the server has).
 public struct AlertingSources: Sendable {
     public var store: any AlertStore
     public var service: AlertingService
+    /// Every rule, and the changes the API makes to them (reloading the files too).
+    public var catalog: RuleCatalog
     /// Channel name → type (`telegram`, `email`, `webhook`); never their secrets.
     public var channels: [String: String]
-    /// Reads the rules again (config file and rules directory) and applies them; throws with every problem.
-    public var reload: @Sendable () async throws -> [Rule]
     /// Queues a test notice for a channel; false when there is no such channel.
     public var testChannel: @Sendable (_ channel: String, _ requestedBy: String) async throws -> Bool
 
     public init(
-        store: any AlertStore, service: AlertingService, channels: [String: String], reload: @escaping @Sendable () async throws -> [Rule],
+        store: any AlertStore, service: AlertingService, catalog: RuleCatalog, channels: [String: String],
         testChannel: @escaping @Sendable (_ channel: String, _ requestedBy: String) async throws -> Bool
     ) {
         self.store = store
         self.service = service
+        self.catalog = catalog
         self.channels = channels
-        self.reload = reload
         self.testChannel = testChannel
     }
 }
@@ -38,7 +38,14 @@ struct AlertRoutes: Sendable {
         v1.get("alerts/:id") { request, context in try await self.alert(request, context) }
         v1.post("alerts/:id/ack") { request, context in try await self.acknowledge(request, context) }
         v1.get("rules") { request, _ in try await self.rules(request) }
+        v1.post("rules") { request, context in try await self.createRule(request, context) }
         v1.post("rules/reload") { request, _ in try await self.reload(request) }
+        v1.post("rules/test") { request, context in try await self.testRule(request, context) }
+        v1.get("rules/:name") { request, context in try await self.rule(request, context) }
+        v1.put("rules/:name") { request, context in try await self.replaceRule(request, context) }
+        v1.delete("rules/:name") { request, context in try await self.deleteRule(request, context) }
+        v1.post("rules/:name/enable") { request, context in try await self.toggleRule(request, context, enabled: true) }
+        v1.post("rules/:name/disable") { request, context in try await self.toggleRule(request, context, enabled: false) }
         v1.get("silences") { request, _ in try await self.silences(request) }
         v1.post("silences") { request, context in try await self.addSilence(request, context) }
         v1.delete("silences/:id") { request, context in try await self.expireSilence(request, context) }
@@ -123,29 +130,196 @@ struct AlertRoutes: Sendable {
 
     // MARK: Rules
 
-    static func ruleJSON(_ r: Rule) -> JSONValue {
-        .object([
+    static func ruleJSON(_ entry: RuleCatalog.Entry, definition: Bool = false) -> JSONValue {
+        let r = entry.rule
+        var members: [(String, JSONValue)] = [
             ("name", .string(r.name)), ("kind", .string(r.kind.rawValue)), ("description", .string(r.description)),
             ("query", .string(r.query.text)), ("group_by", .array(r.groupBy.map { .string($0.description) })),
             ("enabled", .bool(r.enabled)), ("severity", .string(r.severity)), ("channels", .array(r.channels.map { .string($0) })),
-            ("origin", .string(r.origin.description)),
-        ])
+            ("origin", .string(r.origin.description)), ("in_force", .bool(entry.inForce)), ("problem", .string(entry.problem)),
+        ]
+        if let stored = entry.stored {
+            members += [
+                ("created_by", .string(stored.createdBy)), ("created_at", .time(stored.createdAt)), ("updated_by", .string(stored.updatedBy)),
+                ("updated_at", .time(stored.updatedAt)),
+            ]
+        }
+        if let toggle = entry.toggle {
+            members += [("toggled_by", .string(toggle.changedBy)), ("toggled_at", .time(toggle.changedAt))]
+        }
+        if definition { members.append(("definition", .string(entry.stored?.definition ?? r.definitionYAML))) }
+        return .object(members)
+    }
+
+    /// The API's answer to a catalog failure: 404, 409 (the name is taken, or the rule lives in a file), 422.
+    static func apiError(_ failure: RuleCatalog.Failure) -> APIError {
+        switch failure.code {
+        case .notFound: APIError(.notFound, "not_found", failure.message)
+        case .conflict: APIError(.conflict, "conflict", failure.message)
+        case .invalid: APIError(.unprocessableContent, "invalid_rule", failure.description)
+        }
+    }
+
+    /// Runs a catalog change, answering its failures as API errors.
+    private func change<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as RuleCatalog.Failure {
+            throw Self.apiError(failure)
+        } catch let error as StoreError {
+            throw APIError.store(error)
+        }
+    }
+
+    private static func name(_ context: APIRequestContext) -> String {
+        context.parameters.get("name") ?? ""
+    }
+
+    /// A rule definition in the body: YAML as in a rules file, or the same keys as a JSON object.
+    private static func definition(_ request: Request, _ context: APIRequestContext) async throws -> String {
+        let body = try await request.body.collect(upTo: min(context.maxUploadSize, 256 * 1024))
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self), !text.isEmpty else {
+            throw APIError(.badRequest, "invalid_parameter", "expected a rule definition (YAML or JSON, UTF-8) in the body")
+        }
+        return text
     }
 
     func rules(_ request: Request) async throws -> Response {
         try await api.authorize(request, .read)
-        return APIRoutes.json(.object([("rules", .array(alerting.service.rules.map(Self.ruleJSON)))]))
+        let entries = await alerting.catalog.entries
+        return APIRoutes.json(.object([("rules", .array(entries.map { Self.ruleJSON($0) }))]))
+    }
+
+    func rule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await api.authorize(request, .read)
+        let name = Self.name(context)
+        guard let entry = await alerting.catalog.entry(named: name) else { throw APIError(.notFound, "not_found", "no rule named \"\(name)\"") }
+        return APIRoutes.json(Self.ruleJSON(entry, definition: true))
+    }
+
+    func createRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let token = try await api.authorize(request, .admin)
+        let text = try await Self.definition(request, context)
+        let entry = try await change { try await alerting.catalog.create(definition: text, by: token.name) }
+        return APIRoutes.json(Self.ruleJSON(entry, definition: true), status: .created)
+    }
+
+    func replaceRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let token = try await api.authorize(request, .admin)
+        let text = try await Self.definition(request, context)
+        let entry = try await change { try await alerting.catalog.replace(name: Self.name(context), definition: text, by: token.name) }
+        return APIRoutes.json(Self.ruleJSON(entry, definition: true))
+    }
+
+    func deleteRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await api.authorize(request, .admin)
+        let name = Self.name(context)
+        try await change { try await alerting.catalog.delete(name: name) }
+        return APIRoutes.json(.object([("deleted", .string(name))]))
+    }
+
+    func toggleRule(_ request: Request, _ context: APIRequestContext, enabled: Bool) async throws -> Response {
+        let token = try await api.authorize(request, .admin)
+        let entry = try await change { try await alerting.catalog.setEnabled(name: Self.name(context), enabled, by: token.name) }
+        return APIRoutes.json(Self.ruleJSON(entry))
     }
 
     func reload(_ request: Request) async throws -> Response {
         try await api.authorize(request, .admin)
         do {
-            let rules = try await alerting.reload()
-            return APIRoutes.json(.object([("reloaded", .int(rules.count)), ("rules", .array(rules.map(Self.ruleJSON)))]))
+            let rules = try await alerting.catalog.reloadFiles()
+            let entries = await alerting.catalog.entries
+            return APIRoutes.json(.object([("reloaded", .int(rules.count)), ("rules", .array(entries.map { Self.ruleJSON($0) }))]))
         } catch let error as RuleError {
             // The rules in force stay; every problem is listed.
             throw APIError(.unprocessableContent, "invalid_rules", "\(error)")
+        } catch let error as StoreError {
+            throw APIError.store(error)
         }
+    }
+
+    struct RuleTest: Decodable {
+        /// The name of a rule the server has (enabled or not) …
+        var rule: String?
+        /// … or a definition to try before creating it.
+        var definition: String?
+        /// How far back to start: a duration (`24h`) or an RFC 3339 time. Default 24h.
+        var since: String?
+        /// Where to stop: a duration ago or an RFC 3339 time. Default now.
+        var until: String?
+        var maxRecords: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case rule, definition, since, until
+            case maxRecords = "max_records"
+        }
+    }
+
+    static let maxReplayEvents = 1000
+
+    /// `POST /rules/test`: replays stored records through a rule and answers with when it would have fired and
+    /// resolved (`RuleReplay`).
+    func testRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await api.authorize(request, .read)
+        let body = try await request.body.collect(upTo: min(context.maxUploadSize, 256 * 1024))
+        guard let test = try? JSONDecoder().decode(RuleTest.self, from: Data(buffer: body)) else {
+            throw APIError(.badRequest, "invalid_parameter", #"expected a JSON body {"rule": "NAME"} or {"definition": "YAML"}, with "since": "24h""#)
+        }
+        let rule: Rule
+        switch (test.rule, test.definition) {
+        case (let name?, nil):
+            guard let entry = await alerting.catalog.entry(named: name) else { throw APIError(.notFound, "not_found", "no rule named \"\(name)\"") }
+            rule = entry.rule
+        case (nil, let text?):
+            rule = try await change { try RuleCatalog.parse(text) }
+        default:
+            throw APIError.invalidParameter("rule", "give either rule (a name) or definition (YAML), not both")
+        }
+        let now = SyslogTimestamp.now()
+        let from = try Self.time(test.since ?? "24h", "since", now: now)
+        let to = try test.until.map { text throws(APIError) in try Self.time(text, "until", now: now) } ?? now
+        guard from < to else { throw APIError.invalidParameter("since", "must be before until") }
+        guard to.seconds - from.seconds <= RuleReplay.maxRange else {
+            throw APIError.invalidParameter("since", "a replay covers at most \(RuleDuration(seconds: RuleReplay.maxRange))")
+        }
+        let maxRecords = test.maxRecords ?? RuleReplay.defaultMaxRecords
+        guard (1...1_000_000).contains(maxRecords) else { throw APIError.invalidParameter("max_records", "from 1 to 1000000") }
+        let result: RuleReplay.Result
+        do {
+            result = try await RuleReplay.run(rule: rule, store: api.store, from: from, to: to, maxRecords: maxRecords)
+        } catch {
+            throw APIError.store(error)
+        }
+        func group(_ values: [AlertNotice.GroupValue]) -> JSONValue {
+            .object(values.map { ($0.field, .string($0.value)) })
+        }
+        let events = result.events.prefix(Self.maxReplayEvents).map { e -> JSONValue in
+            .object([
+                ("at", .time(e.at)), ("transition", .string(e.transition.rawValue)), ("group", group(e.group)), ("count", .int(e.count)),
+                ("summary", .string(e.summary)), ("notification", .string(e.notification)), ("duration_seconds", .int(e.durationSeconds)),
+                ("resolution", .string(e.resolution)),
+            ])
+        }
+        let open = result.openAtEnd.map { a -> JSONValue in
+            .object([
+                ("group", group(a.group)), ("state", .string(a.pending ? "pending" : "firing")), ("started_at", .time(a.startedAt)),
+                ("count", .int(a.count)), ("summary", .string(a.summary)),
+            ])
+        }
+        return APIRoutes.json(
+            .object([
+                ("rule", .string(rule.name)), ("kind", .string(rule.kind.rawValue)), ("query", .string(rule.query.text)),
+                ("from", .time(result.from)), ("to", .time(result.to)), ("records", .int(result.records)), ("truncated", .bool(result.truncated)),
+                ("fired", .int(result.fired)), ("resolved", .int(result.resolved)), ("events_total", .int(result.events.count)),
+                ("events", .array(Array(events))), ("open_at_end", .array(open)),
+            ]))
+    }
+
+    /// A duration ago (`24h`) or an RFC 3339 time.
+    static func time(_ text: String, _ name: String, now: SyslogTimestamp) throws(APIError) -> SyslogTimestamp {
+        if let d = RuleDuration(text) { return SyslogTimestamp(seconds: now.seconds - d.seconds, nanoseconds: now.nanoseconds, fractionDigits: 6) }
+        if let t = SyslogTimestamp(rfc3339: text) { return t }
+        throw APIError.invalidParameter(name, "a duration ago (24h, 30m) or an RFC 3339 time, got '\(text)'")
     }
 
     // MARK: Silences

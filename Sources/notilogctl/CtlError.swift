@@ -54,7 +54,9 @@ struct CtlError: Error, CustomStringConvertible {
 
     /// Prints the error for `command` on standard error and returns exit status 2 to throw.
     func report(command: String) -> ExitCode {
-        var text = "notilogctl \(command): \(Terminal.visible(description))\n"
+        // A server message may list several problems, a line each (rules); each line is shown escaped.
+        let lines = description.split(separator: "\n", omittingEmptySubsequences: false).map { Terminal.visible(String($0)) }
+        var text = "notilogctl \(command): " + lines.joined(separator: "\n") + "\n"
         if let hint { text += "  \(hint)\n" }
         Terminal.writeError(text)
         return ExitCode(2)

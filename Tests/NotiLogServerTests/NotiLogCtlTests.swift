@@ -1,4 +1,5 @@
 import Foundation
+import NotiLogCore
 import NotiLogTestSupport
 import Testing
 
@@ -110,6 +111,63 @@ struct NotiLogCtlTests {
         #expect(wrong.status == 2 && wrong.stderr.contains("needs a rule"), "\(wrong)")
         let reloaded = try await server.ctl(["rules", "reload"])
         #expect(reloaded.status == 0 && reloaded.stdout.contains("disk-errors"), "\(reloaded)")
+    }
+
+    @Test func rulesThroughTheAPIAndReplay() async throws {
+        let server = try await CtlTestServer.start(
+            config: """
+                rules:
+                  - name: disk-errors
+                    kind: match
+                    query: '"I/O error"'
+                """)
+        defer { server.stop() }
+        // Seven failed logins from one host, within a minute.
+        try server.send((0..<7).map { "<38>1 \(SyslogTimestamp.now()) bastion sshd 4242 - - Failed password for root from 10.0.0.\($0) port 22" })
+        #expect(try await server.waitForRecords(7) == 7, "\(server.child.text)")
+        let file = server.clientDirectory.path + "/ssh.yaml"
+        try """
+            name: ssh-brute-force
+            kind: threshold
+            query: app:sshd "Failed password"
+            group_by: [host]
+            threshold: 5
+            window: 60s
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+
+        // Tried before the server has it: when it would have fired.
+        let tried = try await server.ctl(["rules", "test", "--file", file, "--since", "1h"])
+        #expect(tried.status == 0 && tried.stdout.contains("7 matching records") && tried.stdout.contains("would have fired 1 time"), "\(tried)")
+        #expect(tried.stdout.contains("firing") && tried.stdout.contains("host=bastion"), "\(tried)")
+
+        let added = try await server.ctl(["rules", "add", file])
+        #expect(added.status == 0 && added.stdout.contains("rule ssh-brute-force created"), "\(added)")
+        let again = try await server.ctl(["rules", "add", file])
+        #expect(again.status == 2 && again.stderr.contains("409"), "\(again)")
+        let list = try await server.ctl(["rules", "list"])
+        #expect(list.stdout.contains("ssh-brute-force") && list.stdout.contains(" api "), "\(list)")
+        let shown = try await server.ctl(["rules", "show", "ssh-brute-force"])
+        #expect(shown.status == 0 && shown.stdout.contains("threshold: 5") && shown.stdout.contains("window: 1m"), "\(shown)")
+        let byName = try await server.ctl(["rules", "test", "ssh-brute-force", "--since", "1h", "--json"])
+        let replay = try Self.json(byName.stdout)
+        #expect(byName.status == 0 && replay["fired"] as? Int == 1, "\(byName)")
+
+        // A file's rule can be disabled, not deleted, through the API.
+        let fileDelete = try await server.ctl(["rules", "delete", "disk-errors"])
+        #expect(fileDelete.status == 2 && fileDelete.stderr.contains("edit the file"), "\(fileDelete)")
+        #expect(try await server.ctl(["rules", "disable", "disk-errors"]).status == 0)
+        let disabled = try await server.ctl(["rules", "list", "--json"])
+        let rules = try #require(try Self.json(disabled.stdout)["rules"] as? [[String: Any]])
+        #expect(rules.first { $0["name"] as? String == "disk-errors" }?["enabled"] as? Bool == false, "\(disabled)")
+
+        // A bad definition names the field, line by line.
+        try "name: broken\nkind: thresold\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let broken = try await server.ctl(["rules", "add", file])
+        #expect(broken.status == 2 && broken.stderr.contains("422") && broken.stderr.contains("\n  api: rule \"broken\": kind"), "\(broken)")
+
+        #expect(try await server.ctl(["rules", "delete", "ssh-brute-force"]).status == 0)
+        let gone = try await server.ctl(["rules", "test", "ssh-brute-force"])
+        #expect(gone.status == 2 && gone.stderr.contains("404"), "\(gone)")
     }
 
     @Test func searchFollowsCursorsUpToTheLimit() async throws {

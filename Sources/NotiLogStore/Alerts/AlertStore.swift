@@ -34,6 +34,51 @@ public protocol AlertStore: Sendable {
     func addSilence(_ silence: SilenceRow) async throws(StoreError) -> SilenceRow
     /// Ends a silence now; nil when there is no such silence.
     func expireSilence(id: Int64, at: SyslogTimestamp) async throws(StoreError) -> SilenceRow?
+
+    /// Rules created through the API, by name.
+    func storedRules() async throws(StoreError) -> [StoredRuleRow]
+    /// Saves a rule created through the API: a new one when `replacing` is false (false returned when the name is
+    /// taken), else the definition of an existing one (false when there is none).
+    func saveRule(_ rule: StoredRuleRow, replacing: Bool) async throws(StoreError) -> Bool
+    /// Deletes a rule created through the API, and its enabled/disabled setting; false when there is none.
+    func deleteRule(name: String) async throws(StoreError) -> Bool
+    /// Rules turned on or off through the API, whatever their origin (a file's rule can be disabled too).
+    func ruleToggles() async throws(StoreError) -> [RuleToggleRow]
+    func setRuleToggle(_ toggle: RuleToggleRow) async throws(StoreError)
+}
+
+/// A rule created through the API: its definition as YAML (one rule mapping, as in a rules file).
+public struct StoredRuleRow: Sendable, Hashable {
+    public var name: String
+    public var definition: String
+    public var createdBy: String
+    public var createdAt: SyslogTimestamp
+    public var updatedBy: String
+    public var updatedAt: SyslogTimestamp
+
+    public init(name: String, definition: String, createdBy: String, createdAt: SyslogTimestamp, updatedBy: String, updatedAt: SyslogTimestamp) {
+        self.name = name
+        self.definition = definition
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.updatedBy = updatedBy
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A rule enabled or disabled through the API; it outlasts reloads and restarts until changed again.
+public struct RuleToggleRow: Sendable, Hashable {
+    public var name: String
+    public var enabled: Bool
+    public var changedBy: String
+    public var changedAt: SyslogTimestamp
+
+    public init(name: String, enabled: Bool, changedBy: String, changedAt: SyslogTimestamp) {
+        self.name = name
+        self.enabled = enabled
+        self.changedBy = changedBy
+        self.changedAt = changedAt
+    }
 }
 
 /// The rule engine's serialized state, and the last record id it has processed (so that after a restart it

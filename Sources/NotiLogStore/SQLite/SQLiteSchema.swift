@@ -81,6 +81,9 @@ enum SQLiteSchema {
         m.registerMigration("6 alerts, outbox, silences") { db in
             try db.execute(sql: AlertSchema.sql)
         }
+        m.registerMigration("7 rules stored through the API") { db in
+            try db.execute(sql: AlertSchema.rulesSQL)
+        }
         return m
     }
 }
