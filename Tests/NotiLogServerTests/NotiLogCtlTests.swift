@@ -140,6 +140,12 @@ struct NotiLogCtlTests {
         #expect(tried.status == 0 && tried.stdout.contains("7 matching records") && tried.stdout.contains("would have fired 1 time"), "\(tried)")
         #expect(tried.stdout.contains("firing") && tried.stdout.contains("host=bastion"), "\(tried)")
 
+        // Changing rules needs an admin token; trying one, a read token.
+        let reader = try await server.ctl(["token", "create", "viewer", "--scope", "read"])
+        let readToken = reader.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let forbidden = try await server.ctl(["rules", "add", file], auth: .token(readToken))
+        #expect(forbidden.status == 2 && forbidden.stderr.contains("403"), "\(forbidden)")
+        #expect(try await server.ctl(["rules", "test", "--file", file], auth: .token(readToken)).status == 0)
         let added = try await server.ctl(["rules", "add", file])
         #expect(added.status == 0 && added.stdout.contains("rule ssh-brute-force created"), "\(added)")
         let again = try await server.ctl(["rules", "add", file])
