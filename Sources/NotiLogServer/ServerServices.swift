@@ -129,7 +129,8 @@ public func buildServices(
     let api = APIServer(
         configuration: .init(host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current),
         sources: .init(
-            store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path, alerting: alertingSources),
+            store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path, alerting: alertingSources,
+            parsers: settings.parsers),
         tokens: tokens, logger: logger)
     let readiness = ServerReadiness(listeners: listeners, api: api, pipeline: pipeline, storePath: store.path, logger: logger)
     var services: [any Service] = [maintenance, pipeline, delivery, alerting]

@@ -2,8 +2,12 @@ import NotiLogCore
 
 /// Where committed records live. SQLite is the embedded implementation; PostgreSQL is the scale-out one.
 public protocol LogStore: Sendable {
-    /// Commits a batch in one transaction and returns the ids given to its records, in order.
-    func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>?
+    /// Commits a batch in one transaction and returns the ids given to its records, in order. `marks` (batches of
+    /// an agent, see `IngestMark`) are recorded in the same transaction, so a batch counts as stored exactly when
+    /// its records are.
+    func insert(_ batch: [LogRecord], marks: [IngestMark]) async throws(StoreError) -> ClosedRange<Int64>?
+    /// The mark of an agent's batch, when that batch was stored (the ingest endpoint answers a retry with it).
+    func ingestMark(agent: String, sequence: Int64) async throws(StoreError) -> IngestMark?
     /// Newest first, keyset-paginated.
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage
     func record(id: Int64) async throws(StoreError) -> StoredRecord?
@@ -19,6 +23,28 @@ public protocol LogStore: Sendable {
     func indexPending(maxRows: Int) async throws(StoreError) -> Int
     /// Deletes at most `maxRows` records that the policy no longer keeps; returns how many it deleted.
     func applyRetention(_ policy: RetentionPolicy, now: SyslogTimestamp, maxRows: Int) async throws(StoreError) -> Int
+}
+
+extension LogStore {
+    public func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? {
+        try await insert(batch, marks: [])
+    }
+}
+
+/// One batch an agent sent through the acknowledged ingest endpoint: the agent's id, its batch sequence number,
+/// how many records it held and when it was stored.
+public struct IngestMark: Sendable, Hashable {
+    public var agent: String
+    public var sequence: Int64
+    public var records: Int
+    public var storedAt: SyslogTimestamp
+
+    public init(agent: String, sequence: Int64, records: Int, storedAt: SyslogTimestamp) {
+        self.agent = agent
+        self.sequence = sequence
+        self.records = records
+        self.storedAt = storedAt
+    }
 }
 
 public struct StoredRecord: Sendable, Hashable {

@@ -23,6 +23,7 @@ struct APIRoutes: Sendable {
         v1.get("tokens") { request, _ in try await self.listTokens(request) }
         v1.post("tokens") { request, context in try await self.createToken(request, context) }
         v1.delete("tokens/:id") { request, context in try await self.revokeToken(request, context) }
+        IngestRoutes(api: self).register(on: v1)
         if let alerting = server.sources.alerting {
             AlertRoutes(api: self, alerting: alerting).register(on: v1)
         }

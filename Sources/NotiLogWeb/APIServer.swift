@@ -6,6 +6,7 @@ import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
 import ServiceLifecycle
+import Synchronization
 
 /// The HTTP API under `/api/v1` (and Prometheus metrics at `/metrics`), served by Hummingbird as one service of
 /// the server's group. Every endpoint but `GET /api/v1/healthz` needs a bearer token (see `TokenAuthority`).
@@ -31,10 +32,12 @@ public final class APIServer: Service {
         public var storePath: String
         /// Rules, alerts, silences and channels; nil serves no `/alerts`, `/rules`, ... routes.
         public var alerting: AlertingSources?
+        /// How `POST /ingest` parses messages (the time zone configured for the sender's address).
+        public var parsers: SourceParsers
 
         public init(
             store: any LogStore, pipeline: IngestPipeline, listeners: [SyslogListener], maintenance: StoreMaintenance, storePath: String,
-            alerting: AlertingSources? = nil
+            alerting: AlertingSources? = nil, parsers: SourceParsers = SourceParsers()
         ) {
             self.store = store
             self.pipeline = pipeline
@@ -42,6 +45,7 @@ public final class APIServer: Service {
             self.maintenance = maintenance
             self.storePath = storePath
             self.alerting = alerting
+            self.parsers = parsers
         }
     }
 
@@ -49,6 +53,8 @@ public final class APIServer: Service {
     public let tokens: TokenAuthority
     let sources: Sources
     let startedAt = SyslogTimestamp.now()
+    /// Agents' batches being committed by `POST /ingest` (a second copy waits for the first).
+    let ingestInFlight = Mutex<Set<IngestRoutes.BatchKey>>([])
     private let logger: Logger
     private let bound = SettledValue<SocketAddress>()
 
@@ -108,9 +114,12 @@ public final class APIServer: Service {
 /// The API's request context: Hummingbird's core storage only (the token is checked per handler, by scope).
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The client's address (the ingest endpoint parses by it, as listeners do).
+    public var remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// Token creation bodies are tiny.

@@ -39,7 +39,10 @@ struct TestAPI: Sendable {
     }
 
     /// `path` with its query parameters, which are percent-encoded here.
-    func request(_ method: String = "GET", _ path: String, _ parameters: [String: String] = [:], body: String? = nil) async throws -> Answer {
+    func request(
+        _ method: String = "GET", _ path: String, _ parameters: [String: String] = [:], body: String? = nil,
+        contentType: String = "application/json"
+    ) async throws -> Answer {
         var components = URLComponents(string: base + path)!
         if !parameters.isEmpty {
             components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -51,7 +54,7 @@ struct TestAPI: Sendable {
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse

@@ -288,4 +288,66 @@ struct APITests {
         await group.triggerGracefulShutdown()
         try await running.value
     }
+
+    /// `LEN SP MSG` frames.
+    static func frames(_ messages: [String]) -> String {
+        messages.map { "\($0.utf8.count) \($0)" }.joined()
+    }
+
+    @Test func ingestAnswersAfterCommitAndStoresARetriedBatchOnce() async throws {
+        let dir = TemporaryDirectory()
+        let (_, group, running, admin, _) = try await Self.start(dir)
+        let created = try await admin.request("POST", "/api/v1/tokens", body: #"{"name":"agent-1","scope":"ingest"}"#)
+        let agent = admin.with(token: try #require(created.json["token"] as? String))
+        let batch = Self.frames([
+            "<14>1 2026-12-05T10:00:00.000001Z db-1 postgres 77 - [origin@32473 unit=\"postgresql.service\"] checkpoint starting",
+            "<11>Dec  5 10:00:01 db-1 cron[12]: job failed\nsecond line",
+            "<13>1 2026-12-05T10:00:02Z db-1 app - - - " + String(repeating: "é", count: 3000),
+        ])
+        let params = ["agent": "db-1.example:agent", "batch": "41"]
+        let first = try await agent.request("POST", "/api/v1/ingest", params, body: batch, contentType: "application/syslog")
+        #expect(first.status == 200 && first.json["stored"] as? Int == 3 && first.json["duplicate"] as? Bool == false, "\(first.text)")
+        // Answered after the commit: searchable at once, without waiting.
+        let stored = try await admin.records("host:db-1")
+        #expect(stored.count == 3, "\(stored)")
+        #expect(stored.first?["app"] as? String == "postgres")
+        #expect((stored.first?["sd"] as? [String: Any])?["origin@32473"] != nil, "\(stored.first ?? [:])")
+        #expect(stored[1]["message"] as? String == "job failed\nsecond line")
+
+        // The same batch again (a retry after a lost answer), and two copies at once: stored once.
+        let again = try await agent.request("POST", "/api/v1/ingest", params, body: batch, contentType: "application/syslog")
+        #expect(again.status == 200 && again.json["duplicate"] as? Bool == true && again.json["stored"] as? Int == 3, "\(again.text)")
+        let next = ["agent": "db-1.example:agent", "batch": "42"]
+        let one = Self.frames(["<14>1 2026-12-05T10:00:03Z db-1 app - - - batch 42"])
+        async let a = agent.request("POST", "/api/v1/ingest", next, body: one, contentType: "application/syslog")
+        async let b = agent.request("POST", "/api/v1/ingest", next, body: one, contentType: "application/syslog")
+        let (ra, rb) = try await (a, b)
+        #expect(ra.status == 200 && rb.status == 200, "\(ra.text) \(rb.text)")
+        #expect(Set([ra.json["duplicate"] as? Bool, rb.json["duplicate"] as? Bool]) == [true, false], "\(ra.text) \(rb.text)")
+        #expect(try await admin.records("host:db-1").count == 4)
+
+        // Without agent and batch: stored, not idempotent.
+        let plain = try await agent.request("POST", "/api/v1/ingest", body: Self.frames(["<14>1 - db-2 app - - - plain"]), contentType: "text/plain")
+        #expect(plain.status == 200 && plain.json["stored"] as? Int == 1, "\(plain.text)")
+
+        // Broken framing rejects the whole batch; nothing of it is stored.
+        let good = Self.frames(["<14>1 - db-3 app - - - would be lost"])
+        for body in [good + "12 short", good + "x" + good, good + "0 "] {
+            let bad = try await agent.request("POST", "/api/v1/ingest", ["agent": "a", "batch": "1"], body: body, contentType: "application/syslog")
+            #expect(bad.status == 400 && bad.errorCode == "invalid_body", "\(bad.text)")
+        }
+        #expect(try await admin.records("host:db-3").isEmpty)
+        // The rejected batch was not marked: sent right, it is stored.
+        let fixed = try await agent.request("POST", "/api/v1/ingest", ["agent": "a", "batch": "1"], body: good, contentType: "application/syslog")
+        #expect(fixed.json["duplicate"] as? Bool == false && fixed.json["stored"] as? Int == 1, "\(fixed.text)")
+
+        // Parameters, type and scope.
+        #expect(try await agent.request("POST", "/api/v1/ingest", ["agent": "a"], body: good).errorCode == "invalid_parameter")
+        #expect(try await agent.request("POST", "/api/v1/ingest", ["agent": "a b", "batch": "1"], body: good, contentType: "application/syslog").status == 400)
+        #expect(try await agent.request("POST", "/api/v1/ingest", body: "{}").status == 415)
+        let readToken = try await admin.request("POST", "/api/v1/tokens", body: #"{"name":"r","scope":"read"}"#).json["token"] as? String
+        #expect(try await admin.with(token: readToken).request("POST", "/api/v1/ingest", body: good, contentType: "application/syslog").status == 403)
+        #expect(try await agent.request("GET", "/api/v1/logs").status == 403)
+        try await Self.stop(group, running)
+    }
 }

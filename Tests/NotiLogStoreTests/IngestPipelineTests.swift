@@ -89,6 +89,10 @@ struct IngestPipelineTests {
         }
         // Until the sender has been told the queue is full (the store is closed, so it stays full).
         while waited.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // The writer is stuck on the closed store, so what is queued only grows: once 30 more do not fit, they
+        // cannot fit until the store opens (being told "full" once does not mean the queue is full now — the
+        // writer may have taken a batch since).
+        while pipeline.counters.queued + 30 <= 100 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(pipeline.counters.queued <= 100 + 30)
         // The datagram path meanwhile drops and counts.
         #expect(pipeline.offerOrDrop(Self.records(30)) == false)
@@ -126,5 +130,32 @@ struct IngestPipelineTests {
         pipeline.beginClosing()
         try await runner.value
         #expect(try await Self.count(store) == 120)
+    }
+
+    @Test func anAcknowledgedSubmissionReturnsOnlyOnceCommittedWithItsMark() async throws {
+        let dir = TemporaryDirectory()
+        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
+        store.close()
+        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 40, maxBatchDelay: .milliseconds(1)))
+        let runner = Task { try await pipeline.run() }
+        let done = Mutex(false)
+        // 70 records: more than a batch, so the last ones commit in a later transaction than the first.
+        let mark = IngestMark(agent: "web-1", sequence: 9, records: 70, storedAt: .now())
+        let submitter = Task {
+            let outcome = await pipeline.submitAndWait(Self.records(70), mark: mark)
+            done.withLock { $0 = true }
+            return outcome
+        }
+        while pipeline.counters.accepted < 70 { try await Task.sleep(for: .milliseconds(5)) }
+        // Queued but not committed (the store is closed): the submitter is still waiting.
+        #expect(done.withLock { $0 } == false)
+        #expect(try await store.ingestMark(agent: "web-1", sequence: 9) == nil)
+        store.open()
+        #expect(await submitter.value == .committed)
+        #expect(try await Self.count(store) == 70)
+        #expect(try await store.ingestMark(agent: "web-1", sequence: 9)?.records == 70)
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(await pipeline.submitAndWait(Self.records(1)) == .closed)
     }
 }

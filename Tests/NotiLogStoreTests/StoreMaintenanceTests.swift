@@ -255,7 +255,12 @@ final class FlakyStore: LogStore {
         if fail { throw StoreError(.write, "disk I/O error (test)") }
     }
 
-    func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? { try await inner.insert(batch) }
+    func insert(_ batch: [LogRecord], marks: [IngestMark]) async throws(StoreError) -> ClosedRange<Int64>? {
+        try await inner.insert(batch, marks: marks)
+    }
+    func ingestMark(agent: String, sequence: Int64) async throws(StoreError) -> IngestMark? {
+        try await inner.ingestMark(agent: agent, sequence: sequence)
+    }
     func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }
     func record(id: Int64) async throws(StoreError) -> StoredRecord? { try await inner.record(id: id) }
     func records(after id: Int64, limit: Int) async throws(StoreError) -> [StoredRecord] { try await inner.records(after: id, limit: limit) }

@@ -60,7 +60,7 @@ public final class GatedStore: LogStore {
         }
     }
 
-    public func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? {
+    public func insert(_ batch: [LogRecord], marks: [IngestMark]) async throws(StoreError) -> ClosedRange<Int64>? {
         while !gate.withLock({ $0.open }) { try? await Task.sleep(for: .milliseconds(5)) }
         let fail = gate.withLock { g -> Bool in
             if g.failuresLeft > 0 {
@@ -71,7 +71,11 @@ public final class GatedStore: LogStore {
             return false
         }
         if fail { throw StoreError(.write, "disk I/O error (test)") }
-        return try await inner.insert(batch)
+        return try await inner.insert(batch, marks: marks)
+    }
+
+    public func ingestMark(agent: String, sequence: Int64) async throws(StoreError) -> IngestMark? {
+        try await inner.ingestMark(agent: agent, sequence: sequence)
     }
 
     public func search(_ request: SearchRequest) async throws(StoreError) -> SearchPage { try await inner.search(request) }

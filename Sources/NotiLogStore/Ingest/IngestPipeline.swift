@@ -64,6 +64,30 @@ public final class IngestPipeline: Service {
         var subscribers: [Int: AsyncStream<[StoredRecord]>.Continuation] = [:]
         var nextSubscriber = 0
         var counters = Counters()
+        /// Records ever queued, and ever taken into a batch: an acknowledged submission (`acks`, ascending by
+        /// `end`) is committed once the batch that took its last record is.
+        var enqueuedTotal: Int64 = 0
+        var takenTotal: Int64 = 0
+        var acks: [Ack] = []
+    }
+
+    /// A producer waiting for its records' commit (`submitAndWait`).
+    private struct Ack {
+        var end: Int64
+        var mark: IngestMark?
+        var continuation: CheckedContinuation<Submission, Never>
+    }
+
+    /// What became of records submitted with `submitAndWait`.
+    public enum Submission: Sendable, Hashable {
+        /// Committed (with the mark, if one was given).
+        case committed
+        /// The pipeline is shutting down; nothing was queued.
+        case closed
+        /// Queued, but the store kept failing while the server shut down: not stored.
+        case lost
+        /// Internal: the queue was full; the caller waits for room and tries again.
+        case full
     }
 
     public let configuration: Configuration
@@ -94,6 +118,7 @@ public final class IngestPipeline: Service {
             guard Self.fits(records.count, s.queued, configuration.queueCapacity) else { return (.full, nil) }
             s.chunks.append(records)
             s.queued += records.count
+            s.enqueuedTotal += Int64(records.count)
             s.counters.accepted += Int64(records.count)
             let w = s.writerWakeup
             s.writerWakeup = nil
@@ -101,6 +126,33 @@ public final class IngestPipeline: Service {
         }
         wake?.resume()
         return result
+    }
+
+    /// Queues the records, waiting for room as long as it takes, and returns once they are committed — for
+    /// senders that are told only then (the agents' acknowledged ingest). `mark` is recorded in the transaction
+    /// that commits the last of them.
+    public func submitAndWait(_ records: [LogRecord], mark: IngestMark? = nil) async -> Submission {
+        guard !records.isEmpty else { return .committed }
+        while true {
+            let outcome = await withCheckedContinuation { (c: CheckedContinuation<Submission, Never>) in
+                let (refused, wake) = state.withLock { s -> (Submission?, CheckedContinuation<Void, Never>?) in
+                    if s.closing { return (.closed, nil) }
+                    guard Self.fits(records.count, s.queued, configuration.queueCapacity) else { return (.full, nil) }
+                    s.chunks.append(records)
+                    s.queued += records.count
+                    s.enqueuedTotal += Int64(records.count)
+                    s.counters.accepted += Int64(records.count)
+                    s.acks.append(Ack(end: s.enqueuedTotal, mark: mark, continuation: c))
+                    let w = s.writerWakeup
+                    s.writerWakeup = nil
+                    return (nil, w)
+                }
+                wake?.resume()
+                if let refused { c.resume(returning: refused) }
+            }
+            guard outcome == .full else { return outcome }
+            await waitForCapacity(for: records.count)
+        }
     }
 
     /// Queues the records, or drops and counts them when the queue is full (UDP). Returns whether they were queued.
@@ -199,13 +251,13 @@ public final class IngestPipeline: Service {
         while true {
             let batch = await nextBatch()
             guard let batch else { return }
-            await commit(batch)
+            await commit(batch.records, acks: batch.acks)
         }
     }
 
     /// Up to `batchSize` records: waits for the first record, then up to `maxBatchDelay` for the batch to fill.
     /// Nil when closing and nothing is left.
-    private func nextBatch() async -> [LogRecord]? {
+    private func nextBatch() async -> (records: [LogRecord], acks: [Ack])? {
         // Wait until something is queued.
         while true {
             let (empty, closing) = state.withLock { ($0.queued == 0, $0.closing) }
@@ -230,8 +282,8 @@ public final class IngestPipeline: Service {
         return takeBatch()
     }
 
-    private func takeBatch() -> [LogRecord] {
-        let (batch, waiters) = state.withLock { s -> ([LogRecord], [CheckedContinuation<Void, Never>]) in
+    private func takeBatch() -> (records: [LogRecord], acks: [Ack]) {
+        let (batch, waiters, acks) = state.withLock { s -> ([LogRecord], [CheckedContinuation<Void, Never>], [Ack]) in
             var batch: [LogRecord] = []
             batch.reserveCapacity(min(s.queued, configuration.batchSize))
             while s.head < s.chunks.count, batch.count < configuration.batchSize {
@@ -251,6 +303,13 @@ public final class IngestPipeline: Service {
                 s.head = 0
             }
             s.queued -= batch.count
+            s.takenTotal += Int64(batch.count)
+            var acks: [Ack] = []
+            if let first = s.acks.first, first.end <= s.takenTotal {
+                let n = s.acks.firstIndex { $0.end > s.takenTotal } ?? s.acks.count
+                acks = Array(s.acks[..<n])
+                s.acks.removeFirst(n)
+            }
             // Wake the producers whose records now fit, first come first served (none overtakes a bigger one).
             var waiters: [CheckedContinuation<Void, Never>] = []
             var queued = s.queued
@@ -259,18 +318,19 @@ public final class IngestPipeline: Service {
                 waiters.append(w.continuation)
                 s.capacityWaiters.removeFirst()
             }
-            return (batch, waiters)
+            return (batch, waiters, acks)
         }
         for w in waiters { w.resume() }
-        return batch
+        return (batch, acks)
     }
 
-    private func commit(_ batch: [LogRecord]) async {
+    private func commit(_ batch: [LogRecord], acks: [Ack]) async {
         let started = ContinuousClock.now
         var attempt = 0
+        let marks = acks.compactMap(\.mark)
         while true {
             do {
-                let ids = try await store.insert(batch)
+                let ids = try await store.insert(batch, marks: marks)
                 let elapsed = ContinuousClock.now - started
                 var stored: [StoredRecord] = []
                 if let ids {
@@ -290,6 +350,7 @@ public final class IngestPipeline: Service {
                     return Array(s.subscribers.values)
                 }
                 for s in subscribers { s.yield(stored) }
+                for a in acks { a.continuation.resume(returning: .committed) }
                 return
             } catch {
                 // The store is unavailable (disk full, locked): keep the batch and retry with backoff; the bounded
@@ -303,7 +364,10 @@ public final class IngestPipeline: Service {
                     }
                     return false
                 }
-                if giveUp { return }
+                if giveUp {
+                    for a in acks { a.continuation.resume(returning: .lost) }
+                    return
+                }
                 try? await Task.sleep(for: .milliseconds(min(5_000, 50 << min(attempt, 7))))
             }
         }

@@ -80,7 +80,7 @@ public final class SQLiteLogStore: LogStore {
         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
-    public func insert(_ batch: [LogRecord]) async throws(StoreError) -> ClosedRange<Int64>? {
+    public func insert(_ batch: [LogRecord], marks: [IngestMark]) async throws(StoreError) -> ClosedRange<Int64>? {
         guard !batch.isEmpty else { return nil }
         do {
             let (ids, keys) = try await pool.write { db in
@@ -108,6 +108,7 @@ public final class SQLiteLogStore: LogStore {
                 sqlite3_clear_bindings(s)
                 try Self.updateHosts(batch, db)
                 try TimeSpans.record(ids: first...last, oldest: oldest, newest: newest, coalesceBelow: self.timeSpanRecords, db)
+                try IngestMarks.record(marks, db)
                 return (first...last, names.keys)
             }
             fieldNames.keep(keys)
@@ -426,6 +427,8 @@ public final class SQLiteLogStore: LogStore {
     public func applyRetention(_ policy: RetentionPolicy, now: SyslogTimestamp, maxRows: Int) async throws(StoreError) -> Int {
         do {
             return try await pool.write { db in
+                // Agents' batch marks are kept a week, whatever the policy keeps of records.
+                _ = try IngestMarks.prune(now: now, db)
                 var victims: Int64? = nil  // delete ids <= victims
                 let oldestID = try Int64.fetchOne(db, sql: "SELECT min(id) FROM logs")
                 if let maxAge = policy.maxAgeSeconds, let oldestID {

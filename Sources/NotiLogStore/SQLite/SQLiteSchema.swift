@@ -84,6 +84,9 @@ enum SQLiteSchema {
         m.registerMigration("7 rules stored through the API") { db in
             try db.execute(sql: AlertSchema.rulesSQL)
         }
+        m.registerMigration("8 agents' ingest batches") { db in
+            try db.execute(sql: IngestMarks.schema)
+        }
         return m
     }
 }
