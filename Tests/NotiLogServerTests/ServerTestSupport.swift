@@ -187,16 +187,15 @@ func serverExecutable() throws -> String {
     throw POSIXError(.ENOENT, userInfo: [NSLocalizedDescriptionKey: "notilog-server not found beside the tests; build it first (swift build --build-tests)"])
 }
 
-/// Runs a program to completion with an environment added to this one; returns its exit status.
+/// Runs a program to completion with an environment added to this one; returns its exit status. Its output goes
+/// to the test's. Spawned with `posix_spawn` (`Peers.runToCompletion`), not `Foundation.Process`, whose `run()`
+/// once crashed under load.
 @discardableResult
 func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
+    try Peers.runToCompletion(
+        executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+        captureOutput: false
+    ).status
 }
 
 /// `listener.protocol=tcp listener.address=127.0.0.1:40123` from the server's "syslog listener ready" lines.

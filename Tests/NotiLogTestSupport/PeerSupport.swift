@@ -242,17 +242,73 @@ public enum Peers {
 
     /// Runs a program to completion; its stdout and stderr together.
     public static func runProgram(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToCompletion(executable, arguments, captureOutput: true)
+    }
+
+    /// Runs a program to completion with `posix_spawn` and a clean signal state (as `PeerProcess` starts peers),
+    /// not `Foundation.Process`, whose `run()` once crashed a loaded test run (SIGSEGV in `memmove`).
+    ///
+    /// - Parameters:
+    ///   - environment: the child's whole environment; nil: this process's.
+    ///   - captureOutput: collect stdout and stderr (together) and return them; false: the child writes to this
+    ///     process's stdout and stderr, and `output` is empty.
+    /// - Returns: the exit status, or 128 + the signal that killed it (as a shell reports it); standard input is
+    ///   `/dev/null`.
+    public static func runToCompletion(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, captureOutput: Bool = true
+    ) throws -> (status: Int32, output: String) {
+        var fds: [Int32] = [-1, -1]
+        if captureOutput {
+            // Close-on-exec from the start (a socket pair, as Glibc's module has no pipe2): a child another test
+            // spawns meanwhile must not hold the write end, or this read would not end when this child exits.
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+                throw PeerError("socketpair: \(String(cString: strerror(errno)))")
+            }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if captureOutput {
+            // dup2 clears close-on-exec on 1 and 2; the pipe's own descriptors close at exec.
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        }
+        var attributes = cleanSignalSpawnAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer {
+            argv.forEach { free($0) }
+            envp?.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let rc = envp.map { envp in posix_spawn(&child, executable, &actions, &attributes, argv, envp) }
+            ?? posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        if captureOutput { close(fds[1]) }
+        guard rc == 0 else {
+            if captureOutput { close(fds[0]) }
+            throw PeerError("cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        var output: [UInt8] = []
+        if captureOutput {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n > 0 {
+                    output += buffer[..<n]
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            close(fds[0])
+        }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return (code, String(decoding: output, as: UTF8.self))
     }
 }
 
