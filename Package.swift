@@ -135,6 +135,19 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The agent: journald and file sources, the process/unit watcher, batching, the on-disk spool, and the
+        // forwarders (the server's acknowledged HTTP ingest through libcurl; plain syslog).
+        .target(
+            name: "NotiLogAgent",
+            dependencies: [
+                "NotiLogCore",
+                "NotiLogCurl",
+                "CSystemd",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Helpers shared by the test targets (temporary directories, seeded generators, a gated store).
         .target(
             name: "NotiLogTestSupport",
@@ -167,6 +180,10 @@ let package = Package(
         .testTarget(
             name: "NotiLogAlertsTests",
             dependencies: ["NotiLogCore", "NotiLogStore", "NotiLogAlerts", "NotiLogCurl", "NotiLogTestSupport"]
+        ),
+        .testTarget(
+            name: "NotiLogAgentTests",
+            dependencies: ["NotiLogCore", "NotiLogAgent", "NotiLogTestSupport"]
         ),
         .testTarget(
             name: "NotiLogServerTests",
