@@ -17,6 +17,12 @@ public struct HTTPClient: Sendable {
     /// Larger response bodies end the transfer with `.responseTooLarge`.
     public var maxResponseBytes = 512 << 20
 
+    /// CA certificates to verify the server with (PEM), instead of the system's; and a client certificate and
+    /// key (PEM) for servers that ask for one.
+    public var caFile: String?
+    public var clientCertificateFile: String?
+    public var clientKeyFile: String?
+
     public init() {}
 
     /// Sends `request` and returns the response whatever its status; throws only when no response arrived.
@@ -48,6 +54,9 @@ public struct HTTPClient: Sendable {
         try set(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connectTimeout)), "the connect timeout")
         try set(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(timeout)), "the timeout")
         try set(ccurl_setopt_str(handle, CURLOPT_USERAGENT, userAgent), "the user agent")
+        if let caFile { try set(ccurl_setopt_str(handle, CURLOPT_CAINFO, caFile), "the CA file") }
+        if let clientCertificateFile { try set(ccurl_setopt_str(handle, CURLOPT_SSLCERT, clientCertificateFile), "the client certificate") }
+        if let clientKeyFile { try set(ccurl_setopt_str(handle, CURLOPT_SSLKEY, clientKeyFile), "the client key") }
         try set(ccurl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "the error buffer")
 
         switch request.method {

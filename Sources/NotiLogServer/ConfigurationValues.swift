@@ -10,21 +10,7 @@ public enum ConfigurationValues {
     /// `65536`, `64KB`, `512MB`, `20GB`, `1TB` (and `KiB`… or `K`, `M`, `G`, `T`): multiples of 1024, as journald
     /// and most log tools count them.
     public static func byteSize(_ text: String) -> Int64? {
-        let t = text.trimmingSpaces.uppercased()
-        let digits = t.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 15, let n = Int64(digits) else { return nil }
-        let unit = t.dropFirst(digits.count).trimmingPrefix(" ")
-        let shift: Int64
-        switch unit {
-        case "", "B": shift = 0
-        case "K", "KB", "KIB": shift = 10
-        case "M", "MB", "MIB": shift = 20
-        case "G", "GB", "GIB": shift = 30
-        case "T", "TB", "TIB": shift = 40
-        default: return nil
-        }
-        let (value, overflow) = n.multipliedReportingOverflow(by: 1 << shift)
-        return overflow ? nil : value
+        ByteSizeText.parse(text)
     }
 
     /// How a duration is written back in messages (`30s`, `200ms`).

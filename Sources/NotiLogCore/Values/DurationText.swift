@@ -24,3 +24,26 @@ public enum DurationText {
         return total
     }
 }
+
+/// The byte-size syntax of NotiLog's configuration files: `65536`, `64KB`, `512MB`, `20GB`, `1TB` (and `KiB`… or
+/// `K`, `M`, `G`, `T`): multiples of 1024, as journald and most log tools count them. One reader for the server's
+/// and the agent's settings.
+public enum ByteSizeText {
+    public static func parse(_ text: String) -> Int64? {
+        let t = String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).uppercased()
+        let digits = t.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 15, let n = Int64(digits) else { return nil }
+        let unit = t.dropFirst(digits.count).drop { $0 == " " }
+        let shift: Int64
+        switch unit {
+        case "", "B": shift = 0
+        case "K", "KB", "KIB": shift = 10
+        case "M", "MB", "MIB": shift = 20
+        case "G", "GB", "GIB": shift = 30
+        case "T", "TB", "TIB": shift = 40
+        default: return nil
+        }
+        let (value, overflow) = n.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : value
+    }
+}
