@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "notilogctl", targets: ["notilogctl"]),
         .library(name: "NotiLogCore", targets: ["NotiLogCore"]),
         .executable(name: "notilog-server", targets: ["notilog-server"]),
+        .executable(name: "notilog-agent", targets: ["notilog-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -146,6 +147,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "notilog-agent",
+            dependencies: [
+                "NotiLogAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Helpers shared by the test targets (temporary directories, seeded generators, a gated store).
