@@ -200,6 +200,7 @@ let package = Package(
             name: "NotiLogServerTests",
             dependencies: [
                 "NotiLogCore",
+                "NotiLogAgent",
                 "NotiLogStore",
                 "NotiLogCollector",
                 "NotiLogServer",
