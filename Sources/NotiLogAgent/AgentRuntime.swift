@@ -19,6 +19,7 @@ public final class AgentRuntime: Service, Sendable {
     let batcher: Batcher
     let files: [FileSource]
     let journal: JournalSource?
+    let watcher: ProcessWatcher?
     private let logger: Logger
     private let pendingLosses = LossInbox()
     private let stopping = Mutex(false)
@@ -41,6 +42,7 @@ public final class AgentRuntime: Service, Sendable {
             onError: { [logger] message in logger.error("\(message)") })
         files = try c.files.map { try FileSource(configuration: $0, hostname: c.hostname, positions: positions) }
         journal = try c.journald.map { try JournalSource(configuration: $0, positions: positions, logger: logger) }
+        watcher = c.watch.isEmpty ? nil : ProcessWatcher(configuration: c.watch, hostname: c.hostname)
     }
 
     public func run() async throws {
@@ -89,6 +91,7 @@ public final class AgentRuntime: Service, Sendable {
                 read += entries.count
                 batcher.add(entries)
             }
+            if let watcher { batcher.add(watcher.poll()) }
             for losses in pendingLosses.take() {
                 batcher.add([lossEntry(losses)])
             }
@@ -169,6 +172,13 @@ public final class AgentRuntime: Service, Sendable {
             ]
             if let cursor = journal.cursor { j["cursor"] = cursor }
             sources.insert(j, at: 0)
+        }
+        for w in watcher?.status ?? [] {
+            var entry: [String: Any] = ["kind": "watch", "name": w.name, "watch_kind": w.kind.rawValue, "state": w.state?.rawValue ?? "unknown", "restarts": w.restarts]
+            if !w.pids.isEmpty { entry["pids"] = w.pids.map { Int($0) } }
+            if let since = w.since { entry["since"] = since.description }
+            if let note = w.note { entry["note"] = note }
+            sources.append(entry)
         }
         var output: [String: Any] = [
             "url": configuration.output.url, "connected": d.connected, "sent_batches": d.sentBatches, "sent_records": d.sentRecords,

@@ -10,7 +10,7 @@ import UnixSignals
 struct NotiLogAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notilog-agent",
-        abstract: "Forward this host's logs (journald and files; process states to come) to a NotiLog server.",
+        abstract: "Forward this host's logs (journald, files, process and unit states) to a NotiLog server.",
         subcommands: [Run.self, Validate.self, Status.self],
         defaultSubcommand: Run.self)
 }
@@ -104,7 +104,17 @@ struct Validate: ParsableCommand {
             parts.append(j.readFromStart ? "from the start at the first run" : "from now at the first run")
             out += "  journald: \(parts.joined(separator: ", "))\n"
         }
-        if c.files.isEmpty && c.journald == nil { out += "  no sources configured: the agent would send nothing\n" }
+        let watchProblems = ProcessWatcher.problems(in: c.watch)
+        if !watchProblems.isEmpty {
+            FileHandle.standardError.write(Data(("\(c.file ?? "configuration"): " + watchProblems.joined(separator: "\n  ") + "\n").utf8))
+            throw ExitCode(2)
+        }
+        for p in c.watch.processes {
+            out += "  watch process \(p.name)\(p.commandPattern.map { " (command line ~ \($0))" } ?? "")\(p.pidfile.map { " (pidfile \($0))" } ?? "")\n"
+        }
+        for u in c.watch.units { out += "  watch unit \(u)\n" }
+        if !c.watch.isEmpty { out += "  watch every \(c.watch.interval), heartbeat every \(c.watch.heartbeat)\n" }
+        if c.files.isEmpty && c.journald == nil && c.watch.isEmpty { out += "  no sources configured: the agent would send nothing\n" }
         print(out, terminator: "")
     }
 }
@@ -144,6 +154,14 @@ struct Status: ParsableCommand {
         out += "spool: \(spool["batches"] as? Int ?? 0) batches, \(spool["bytes"] as? Int ?? 0) of \(spool["max_bytes"] as? Int ?? 0) bytes\n"
         out += "last acknowledged batch: \(status["last_acknowledged_batch"] as? Int ?? 0), pending records: \(status["pending_records"] as? Int ?? 0)\n"
         for s in status["sources"] as? [[String: Any]] ?? [] {
+            if s["kind"] as? String == "watch" {
+                out += "watch \(s["watch_kind"] as? String ?? "") \(s["name"] as? String ?? "?"): \(s["state"] as? String ?? "?")"
+                if let pids = s["pids"] as? [Int] { out += " (pid \(pids.map(String.init).joined(separator: ",")))" }
+                if let since = s["since"] as? String { out += " since \(since)" }
+                if let note = s["note"] as? String { out += " — \(note)" }
+                out += "\n"
+                continue
+            }
             if s["kind"] as? String == "journald" {
                 out += "journald \(s["directory"] as? String ?? ""): \(s["entries_read"] as? Int ?? 0) entries read, \(s["errors"] as? Int ?? 0) unreadable"
                 out += ", cursor \(s["cursor"] as? String ?? "(none yet)")\n"

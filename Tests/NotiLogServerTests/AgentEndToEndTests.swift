@@ -21,10 +21,13 @@ func agentExecutable() throws -> String {
 struct AgentEndToEndTests {
     /// A server on a fixed HTTP port (so it comes back where the agent looks for it) and a data directory that
     /// outlives it.
-    static func startServer(_ dir: TemporaryDirectory, port: Int) async throws -> ChildProcess {
-        let child = try ChildProcess(
-            try serverExecutable(),
-            ["--data-dir", dir.path + "/data", "--http", "127.0.0.1:\(port)", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+    static func startServer(_ dir: TemporaryDirectory, port: Int, config: String? = nil) async throws -> ChildProcess {
+        var arguments = ["--data-dir", dir.path + "/data", "--http", "127.0.0.1:\(port)", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"]
+        if let config {
+            try config.write(toFile: dir.path + "/server.yaml", atomically: true, encoding: .utf8)
+            arguments += ["--config", dir.path + "/server.yaml"]
+        }
+        let child = try ChildProcess(try serverExecutable(), arguments)
         guard try await child.waitForOutput({ $0.contains("NotiLog server ready") }) else {
             child.stop()
             throw POSIXError(.EIO, userInfo: [NSLocalizedDescriptionKey: "notilog-server did not start:\n\(child.text)"])
@@ -235,6 +238,51 @@ struct AgentEndToEndTests {
         #expect(lines.count == 300, "\(agent.text)")
         #expect(lines.first == "agent-host|shop|[file@32473 path=\"\(log)\"]|line 0 of the test", "\(lines.first ?? "")")
         #expect(lines.map { $0.split(separator: "|").last.map(String.init) ?? "" } == (0..<300).map { "line \($0) of the test" })
+        agent.signal(SIGTERM)
+        _ = try await agent.waitForExit()
+    }
+
+    @Test func aWatchedProcessThatDiesRaisesTheServersStateAlert() async throws {
+        let dir = TemporaryDirectory()
+        let port = Peers.closedPort()
+        let server = try await Self.startServer(
+            dir, port: port,
+            config: """
+                rules:
+                  - {name: worker-down, kind: state, states: [crashed, stopped]}
+                """)
+        defer { server.stop() }
+        let adminToken = try String(contentsOfFile: dir.path + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let admin = TestAPI(port: port, token: adminToken)
+        // The watched process: a sleep with a command line no other process has.
+        let marker = "\(Int.random(in: 100_000...999_999)).5"
+        let worker = try ChildProcess("/bin/sleep", [marker])
+        defer { worker.stop() }
+        let config = dir.path + "/agent.yaml"
+        try """
+            agent_id: watch-agent
+            hostname: watch-host
+            state_dir: \(dir.path)/agent
+            output: {url: "http://127.0.0.1:\(port)", token: "\(adminToken)"}
+            batch: {max_delay: 100ms}
+            watch:
+              processes: [{name: worker, pattern: 'sleep \(marker.replacingOccurrences(of: ".", with: "\\."))'}]
+              interval: 1s
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let agent = try await Self.startAgent(config)
+        defer { agent.stop() }
+        let running = try await admin.waitForRecords("sd.watch@32473.name:worker sd.watch@32473.state:running", count: 1)
+        #expect(running.first?["hostname"] as? String == "watch-host", "\(agent.text)")
+
+        worker.stop()
+        var open: [[String: Any]] = []
+        for _ in 0..<300 {
+            open = (try await admin.request("GET", "/api/v1/alerts", ["state": "open"]).json["alerts"] as? [[String: Any]]) ?? []
+            if !open.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(open.count == 1 && open.first?["rule"] as? String == "worker-down", "\(open)")
+        #expect((open.first?["group"] as? String)?.contains("worker") == true, "\(open)")
         agent.signal(SIGTERM)
         _ = try await agent.waitForExit()
     }
