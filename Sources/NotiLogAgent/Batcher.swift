@@ -54,7 +54,9 @@ public final class Batcher: Sendable {
         self.onError = onError
     }
 
-    /// Adds entries in the order read; writes the batch whenever a limit is reached (a long list makes several).
+    /// Adds entries in the order read; writes the batch whenever a limit is reached (a long list makes several),
+    /// and at the end when an entry was urgent — once per call, so a backlog read in one go (the journal after a
+    /// restart) is not cut into a batch per error line.
     public func add(_ entries: [AgentEntry]) {
         var i = 0
         while i < entries.count {
@@ -74,12 +76,13 @@ public final class Batcher: Sendable {
                     p.records += 1
                     if let position = e.position { p.positions[e.sourceKey] = position }
                     if let limit = limits.immediateSeverity, let s = e.record.severity, s <= limit { p.urgent = true }
-                    if p.urgent || p.records >= limits.maxRecords || p.payload.count >= limits.maxBytes { return true }
+                    if p.records >= limits.maxRecords || p.payload.count >= limits.maxBytes { return true }
                 }
                 return false
             }
             if full { flush() }
         }
+        if pending.withLock({ $0.urgent }) { flush() }
     }
 
     /// Writes the batch if its oldest entry has waited `maxDelay`. Call it a few times a second.

@@ -272,10 +272,11 @@ public final class IngestPipeline: Service {
                 if ready { c.resume() }
             }
         }
-        // Give a partial batch a moment to fill, unless closing.
+        // Give a partial batch a moment to fill, unless closing or a sender waits for its commit (an agent's
+        // acknowledged batch is a batch already: holding it back only slows the agent down).
         let deadline = ContinuousClock.now + configuration.maxBatchDelay
         while ContinuousClock.now < deadline {
-            let (full, closing) = state.withLock { ($0.queued >= configuration.batchSize, $0.closing) }
+            let (full, closing) = state.withLock { ($0.queued >= configuration.batchSize || !$0.acks.isEmpty, $0.closing) }
             if full || closing { break }
             try? await Task.sleep(for: .milliseconds(5))
         }
