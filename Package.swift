@@ -169,6 +169,7 @@ let package = Package(
             name: "NotiLogCoreTests",
             dependencies: [
                 "NotiLogCore",
+                "NotiLogTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]

@@ -61,10 +61,5 @@ final class RunningCollector: Sendable {
 /// Runs a program to completion and returns its exit status.
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
+    try Peers.runToCompletion(executable, arguments, captureOutput: false).status
 }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import NIOCore
 import NotiLogCore
+import NotiLogTestSupport
 import Testing
 
 // The real `logger` from util-linux sends to sockets opened here; what it sent goes through the framer and
@@ -191,17 +192,17 @@ private func runLogger(_ transport: LoggerCase.Transport, _ arguments: [String])
     let socket = try LocalSocket(transport)
     defer { socket.close() }
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/logger")
-    process.arguments = ["-n", "127.0.0.1", "-P", String(socket.port), "-p", "local3.warning", "-t", "mytag"] + arguments
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
+    let errorsPath = FileManager.default.temporaryDirectory.appendingPathComponent("logger-\(UUID().uuidString).err").path
+    defer { try? FileManager.default.removeItem(atPath: errorsPath) }
+    let pid = try Peers.spawn(
+        "/usr/bin/logger", ["-n", "127.0.0.1", "-P", String(socket.port), "-p", "local3.warning", "-t", "mytag"] + arguments,
+        stderrPath: errorsPath)
     var reaped = false
+    var status: Int32 = 0
     defer {
         if !reaped {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
     }
 
@@ -214,15 +215,15 @@ private func runLogger(_ transport: LoggerCase.Transport, _ arguments: [String])
     case .udp:
         datagrams.append(try receiveDatagram(socket.fd, timeoutMilliseconds: peerTimeout))
     }
-    process.waitUntilExit()
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     reaped = true
     if transport == .udp {
         // logger has exited: anything else it sent is already queued on the loopback socket.
         while let more = try? receiveDatagram(socket.fd, timeoutMilliseconds: 0) { datagrams.append(more) }
     }
-    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return LoggerRun(
-        datagrams: datagrams, pid: process.processIdentifier, exitStatus: process.terminationStatus, stderr: stderr)
+    let stderr = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+    let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return LoggerRun(datagrams: datagrams, pid: pid, exitStatus: exitStatus, stderr: stderr)
 }
 
 /// A TCP listening or UDP socket on 127.0.0.1 with a port the kernel picked.

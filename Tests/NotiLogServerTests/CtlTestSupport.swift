@@ -32,38 +32,18 @@ func runCtl(_ arguments: [String], in directory: String, environment: [String: S
     let id = UUID().uuidString
     let outPath = directory + "/.ctl-\(id).out"
     let errPath = directory + "/.ctl-\(id).err"
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     defer {
         try? FileManager.default.removeItem(atPath: outPath)
         try? FileManager.default.removeItem(atPath: errPath)
     }
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try ctlExecutable())
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory]
-        .merging(environment) { _, new in new }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    try? out.close()
-    try? err.close()
-    let deadline = Date().addingTimeInterval(seconds)
-    while process.isRunning {
-        if Date() > deadline {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "notilogctl \(arguments) ran longer than \(seconds) s"])
-        }
-        try await Task.sleep(for: .milliseconds(10))
+    let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory].merging(environment) { _, new in new }
+    let pid = try Peers.spawn(
+        try ctlExecutable(), arguments, environment: environment, directory: directory, stdoutPath: outPath, stderrPath: errPath)
+    guard let status = try await Peers.waitForExit(pid, seconds: seconds) else {
+        throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "notilogctl \(arguments) ran longer than \(seconds) s"])
     }
-    process.waitUntilExit()
     return CtlResult(
-        status: process.terminationStatus,
+        status: status,
         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
 }

@@ -34,7 +34,12 @@ final class NotifySocket: Sendable {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(Double(seconds))
-        while Date() < deadline, poll(&pfd, 1, 200) >= 0 {
+        while Date() < deadline {
+            // A signal (a child of the test process ending) interrupts poll: not an end.
+            if poll(&pfd, 1, 200) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
             guard pfd.revents & Int16(POLLIN) != 0 else { continue }
             let n = recv(fd, &buffer, buffer.count, 0)
             guard n > 0 else { continue }
@@ -212,15 +217,11 @@ func listenerPorts(in output: String) -> [String: Int] {
 
 /// Sends `text` over TLS with openssl's client (which sends its standard input and stops at its end), trusting `ca`.
 func sendOverTLS(_ text: String, port: Int, ca: String) throws {
-    let client = Process()
-    client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    client.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-quiet", "-no_ign_eof"]
-    let input = Pipe()
-    client.standardInput = input
-    client.standardOutput = FileHandle.nullDevice
-    client.standardError = FileHandle.nullDevice
-    try client.run()
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try input.fileHandleForWriting.close()
-    client.waitUntilExit()
+    let input = FileManager.default.temporaryDirectory.appendingPathComponent("tls-input-\(UUID().uuidString)").path
+    try Data(text.utf8).write(to: URL(fileURLWithPath: input))
+    defer { try? FileManager.default.removeItem(atPath: input) }
+    let pid = try Peers.spawn(
+        "/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-quiet", "-no_ign_eof"], stdinPath: input)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
 }

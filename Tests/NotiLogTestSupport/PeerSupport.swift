@@ -368,3 +368,61 @@ public func cleanSignalSpawnAttributes() -> posix_spawnattr_t {
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     return attributes
 }
+
+extension Peers {
+    /// Starts a program with `posix_spawn` and a clean signal state — never `Foundation.Process`, whose child
+    /// monitoring (a dispatch source and a run-loop thread) crashed loaded test runs twice (SIGSEGV in `memmove`
+    /// inside `Process.run()`, and in libdispatch's event loop) beside children started this way.
+    ///
+    /// - Parameters:
+    ///   - environment: the child's whole environment; nil: this process's.
+    ///   - directory: its working directory; nil: this process's.
+    ///   - stdinPath, stdoutPath, stderrPath: files for its standard streams (`/dev/null` when nil; output files
+    ///     are created or truncated).
+    /// - Returns: its PID, to be reaped with `waitForExit`.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
+        stdinPath: String? = nil, stdoutPath: String? = nil, stderrPath: String? = nil
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = cleanSignalSpawnAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A working directory through `env -C` (Glibc's module does not export posix_spawn_file_actions_addchdir_np).
+        let program = directory == nil ? executable : "/usr/bin/env"
+        let words = directory.map { ["/usr/bin/env", "-C", $0, "--", executable] } ?? [executable]
+        let argv = (words + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer {
+            argv.forEach { free($0) }
+            envp?.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let rc = envp.map { envp in posix_spawn(&child, program, &actions, &attributes, argv, envp) }
+            ?? posix_spawn(&child, program, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw PeerError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        return child
+    }
+
+    /// Reaps `pid` once it exits and returns its status (128 + signal when a signal ended it); after `seconds` it
+    /// is killed (SIGKILL), reaped, and nil is returned.
+    public static func waitForExit(_ pid: pid_t, seconds: Double) async throws -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
+            if r < 0 && errno != EINTR { return nil }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}

@@ -136,22 +136,34 @@ public final class TestSocket {
     /// True when the peer has closed the connection (reads EOF or an error within `seconds`); what it sends
     /// before closing (a TLS alert, say) is read and ignored.
     public func waitForClose(seconds: Int32 = 5) -> Bool {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let deadline = Date().addingTimeInterval(Double(seconds))
-        while Date() < deadline, poll(&pfd, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 {
-            if recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) <= 0 { return true }
-        }
-        return false
+        waitForEnd(until: Date().addingTimeInterval(Double(seconds)))
     }
 
     /// Ends the stream and waits until the server has read all of it and closed its side (true), or `seconds` pass.
     public func finish(seconds: Int32 = 20) -> Bool {
         shutdown(fd, Int32(SHUT_WR))
+        return waitForEnd(until: Date().addingTimeInterval(Double(seconds)))
+    }
+
+    /// Reads (and drops) what arrives until the peer closes (true) or the deadline passes. A signal interrupting
+    /// `poll` (the test process's children end all the time) is not an end, and neither is a wake-up with nothing
+    /// to read.
+    private func waitForEnd(until deadline: Date) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var buffer = [UInt8](repeating: 0, count: 512)
-        while poll(&pfd, 1, seconds * 1000) > 0 {
-            if recv(fd, &buffer, buffer.count, 0) <= 0 { return true }
+        while Date() < deadline {
+            let ready = poll(&pfd, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000)))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            if ready == 0 { continue }
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n == 0 { return true }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
+                return true  // reset: closed as well
+            }
         }
         return false
     }
