@@ -2,7 +2,7 @@
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 
-.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-alerts clean
+.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-alerts bench-agent clean
 
 all: build
 
@@ -40,11 +40,12 @@ fuzz-smoke: setup
 
 # Benchmarks (release builds); figures are documented in bench/README.md. First the parser/framer benchmarks,
 # then the collector beside rsyslog: TCP ingest, UDP loss, search over stored messages; then the alert latency,
-# message to email, idle and under 50,000 msg/s (15-20 minutes in all).
+# message to email, idle and under 50,000 msg/s; then the agent, journald to server and tailing (20-25 minutes).
 bench: setup
 	bench/run.sh
 	bench/ingest.sh
 	bench/alert-latency.sh
+	bench/agent.sh
 
 # One part of the collector benchmarks: TCP ingest and UDP loss, or search over stored messages.
 bench-ingest: setup
@@ -56,6 +57,10 @@ bench-search: setup
 # Alert latency: syslog over TCP -> rule -> email accepted by the SMTP sink, idle and under background load.
 bench-alerts: setup
 	bench/alert-latency.sh
+
+# The agent: journald -> agent -> server throughput, and its CPU and memory tailing 1,000 lines/s beside rsyslog.
+bench-agent: setup
+	bench/agent.sh
 
 clean:
 	rm -rf .build .build-* fuzz/bin

@@ -50,78 +50,19 @@ run_dir="$work/run.$$"
 results="$work/last-run.txt"
 mkdir -p "$run_dir"
 
-# MARK: processes — every one started here is listed, and stopped by PID on exit.
-started=()
-stop_pid() {  # PID [seconds to wait after SIGTERM]
-  local pid=$1 wait_s=${2:-30} i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < wait_s * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { { wait "$pid"; } 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  echo "bench: process $pid did not stop within ${wait_s}s of SIGTERM; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-  { wait "$pid"; } 2>/dev/null || true
-}
-cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM
-  for pid in "${started[@]}"; do stop_pid "$pid" 10; done
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then
-    echo "bench: kept $run_dir"
-  else
-    rm -rf "$run_dir"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
-
-say() { echo "bench: $*" >&2; }
-fail() { echo "bench: $*" >&2; exit 1; }
-now_ns() { date +%s%N; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 rate() { awk -v n="$1" -v ns="$2" 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
-group() { awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } print s r }'; }
-hwm_kib() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, in clock ticks
 us_per() {  # TICKS COUNT: CPU microseconds per message
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$2" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
 }
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-kv() { sed -n "s/^$1=//p" "$2" | tail -1; }  # KEY FILE: the value of KEY=value in a sender output
 
 # MARK: tools and messages
 gcc -O2 -Wall -pthread -o "$work/sender" "$root/bench/tools/sender.c"
-gcc -O2 -Wall -o "$work/genmsgs" "$root/bench/tools/genmsgs.c"
 sender="$work/sender"
-gen_id=$(cksum <"$root/bench/tools/genmsgs.c" | cut -d' ' -f1)
-messages_file() {  # COUNT: prints the path of a cached file of COUNT octet-counted messages, generating it once
-  local f="$work/msgs-$1-$gen_id.oc"
-  if [ ! -s "$f" ]; then
-    say "generating $(group "$1") messages ($f)"
-    # Files from an older generator are stale.
-    find "$work" -maxdepth 1 -name "msgs-*.oc" ! -name "msgs-*-$gen_id.oc" -delete
-    "$work/genmsgs" "$1" >"$f.tmp"
-    mv "$f.tmp" "$f"
-  fi
-  echo "$f"
-}
 
 # MARK: notilog-server
-build_server() {
-  if [ -n "${BENCH_SERVER_BIN:-}" ]; then
-    server_bin=$BENCH_SERVER_BIN
-    say "using $server_bin (BENCH_SERVER_BIN; not built)"
-    return
-  fi
-  say "building notilog-server (release, scratch $server_scratch)"
-  (cd "$root" && "$swift" build -c release --scratch-path "$server_scratch" --product notilog-server) \
-    >"$work/server-build.log" 2>&1 || { tail -40 "$work/server-build.log" >&2; fail "the server build failed"; }
-  server_bin="$(cd "$root" && "$swift" build -c release --scratch-path "$server_scratch" --show-bin-path)/notilog-server"
-}
-
-nl_pid="" nl_tcp="" nl_udp="" nl_http="" nl_token="" nl_dir=""
 # N rules, a quarter of each kind (match, threshold, absence, new_value), over the apps and words genmsgs writes;
 # some match often (`timeout` is in 30 % of messages), most rarely. No channels: nothing is sent.
 write_rules() {  # N
@@ -141,50 +82,14 @@ write_rules() {  # N
   done
 }
 
-start_notilog() {  # DATA_DIR
-  nl_dir=$1
-  mkdir -p "$nl_dir"
-  : >"$nl_dir.log"
-  local config=()
+# The server, with BENCH_RULES rules when asked (lib.sh starts it).
+start_bench_server() {  # DATA_DIR
   if [ "${BENCH_RULES:-0}" -gt 0 ]; then
-    write_rules "${BENCH_RULES}" >"$nl_dir.config.yaml"
-    config=(--config "$nl_dir.config.yaml")
+    write_rules "${BENCH_RULES}" >"$1.config.yaml"
+    start_notilog "$1" "$1.config.yaml"
+  else
+    start_notilog "$1"
   fi
-  "$server_bin" "${config[@]}" --data-dir "$nl_dir" --tcp 127.0.0.1:0 --udp 127.0.0.1:0 --http 127.0.0.1:0 \
-    >"$nl_dir.log" 2>&1 &
-  nl_pid=$!
-  started+=("$nl_pid")
-  nl_tcp="" nl_udp="" nl_http=""
-  local i line
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$nl_pid" 2>/dev/null || { tail -20 "$nl_dir.log" >&2; fail "notilog-server exited at start"; }
-    while IFS= read -r line; do
-      case "$line" in
-        *"syslog listener ready"*)
-          local address protocol
-          address=$(sed -n 's/.*listener\.address=\([0-9.]*:[0-9]*\).*/\1/p' <<<"$line")
-          protocol=$(sed -n 's/.*listener\.protocol=\([a-z]*\).*/\1/p' <<<"$line")
-          [ "$protocol" = tcp ] && nl_tcp=$address
-          [ "$protocol" = udp ] && nl_udp=$address
-          ;;
-        *"HTTP API ready"*) nl_http=$(sed -n 's/.*http\.address=\([0-9.]*:[0-9]*\).*/\1/p' <<<"$line") ;;
-      esac
-    done <"$nl_dir.log"
-    if [ -n "$nl_tcp" ] && [ -n "$nl_udp" ] && [ -n "$nl_http" ] &&
-      curl -sf -m 5 -o /dev/null "http://$nl_http/api/v1/healthz"; then
-      break
-    fi
-    sleep 0.1
-  done
-  [ -n "$nl_tcp" ] && [ -n "$nl_udp" ] && [ -n "$nl_http" ] || { tail -20 "$nl_dir.log" >&2; fail "notilog-server did not get ready in 60 s"; }
-  [ -s "$nl_dir/admin.token" ] || fail "no $nl_dir/admin.token"
-  nl_token="$nl_dir/admin.token"
-}
-stop_notilog() { stop_pid "$nl_pid" 300; }
-api() {  # PATH [curl args...]: GET with the admin token
-  local path=$1
-  shift
-  curl -sS -f -m 60 -H "Authorization: Bearer $(tr -d ' \t\r\n' <"$nl_token")" "$@" "http://$nl_http$path"
 }
 json() {  # EXPR: reads JSON on stdin, prints the python expression over it (j)
   python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
@@ -256,9 +161,8 @@ tcp_load() {  # notilog|rsyslog FILE COUNT CONNECTIONS TAG
   load_ns=$((load_end_ns - load_start_ns))
 }
 
-load_line() { cut -d' ' -f1-3 /proc/loadavg; }
 {
-  echo "bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(load_line)"
+  echo "bench: $(machine_line)"
   echo "bench: $("$rsyslogd" -v | head -1)"
 } | tee "$results" >&2
 build_server
@@ -272,7 +176,7 @@ if wants tcp; then
   rows=()
   for conns in $ingest_connections; do
     say "tcp: $(group "$ingest_messages") messages over $conns connection(s) into notilog-server"
-    start_notilog "$run_dir/nl-tcp-$conns"
+    start_bench_server "$run_dir/nl-tcp-$conns"
     top_file="$work/top-tcp-$conns.txt"
     if command -v top >/dev/null; then
       (sleep 5 && top -b -n 1 -H -p "$nl_pid" >"$top_file" 2>&1) &
@@ -337,7 +241,7 @@ if wants udp; then
   rows=()
   for r in $udp_rates; do
     say "udp: $(group "$r") datagrams/s for ${udp_seconds}s into notilog-server"
-    start_notilog "$run_dir/nl-udp-$r"
+    start_bench_server "$run_dir/nl-udp-$r"
     e0=$(udp_errors)
     "$sender" udp 127.0.0.1 "${nl_udp#*:}" "$file" "$r" "$udp_seconds" >"$run_dir/nl-udp-$r.send"
     sent=$(kv sent "$run_dir/nl-udp-$r.send")
@@ -420,7 +324,7 @@ indexed_state() { api /api/v1/status | json '"%d %d" % (j["store"]["indexed_up_t
 if wants search; then
   file=$(messages_file "$search_messages")
   say "search: loading $(group "$search_messages") messages into a fresh notilog-server (4 connections)"
-  start_notilog "$run_dir/nl-search"
+  start_bench_server "$run_dir/nl-search"
   tcp_load notilog "$file" "$search_messages" 4 nl-search
   nl_load_ns=$load_ns
   # The time window: the middle fifth of the received times of the stored records (first_seen/last_seen of hosts).

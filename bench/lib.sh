@@ -43,6 +43,8 @@ now_ns() { date +%s%N; }
 group() { awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } print s r }'; }
 kv() { sed -n "s/^$1=//p" "$2" | tail -1; }  # KEY FILE: the value of KEY=value in a tool's output
 load_line() { cut -d' ' -f1-3 /proc/loadavg; }
+hwm_kib() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }  # PID: peak RSS in KiB
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # PID: utime + stime, in clock ticks
 machine_line() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(load_line)"; }
 
 # MARK: messages (bench/tools/genmsgs.c, cached in $work)
