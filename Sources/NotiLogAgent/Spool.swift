@@ -87,7 +87,9 @@ public final class Spool: Sendable {
     }
 
     static func path(_ directory: String, _ sequence: UInt64) -> String {
-        directory + "/" + String(format: "%020llu", sequence) + ".seg"
+        // Zero-padded by hand: no Foundation formatter for every batch written and sent.
+        let digits = String(sequence)
+        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
     }
 
     public var figures: Figures {
