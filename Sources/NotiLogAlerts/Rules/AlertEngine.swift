@@ -92,10 +92,15 @@ public struct AlertEngine: Sendable {
         var sink = begin(t)
         let index = self.index
         let general = index.general
+        let matchers = index.matchers
+        // The message is tokenized once per record, not once per rule that searches it, into buffers kept from
+        // record to record.
+        var tokens = MessageTokens()
+        var groups = RecordGroups(shapes: index.shapeCount)
         for stored in records {
             let record = stored.record
-            // The message is tokenized once per record, not once per rule that searches it.
-            var tokens: [[UInt8]]? = nil
+            tokens.reset()
+            groups.next()
             let specific = index.specific(for: record)
             // Both lists ascend: merged, rules see a record in rule order.
             var a = 0
@@ -109,8 +114,8 @@ public struct AlertEngine: Sendable {
                     i = general[b]
                     b += 1
                 }
-                if index.matchers[i].matches(record, sharingTokens: &tokens) {
-                    runtimes[i].handle(stored, now: t, index: i, &sink)
+                if matchers.matches(i, record, sharing: &tokens) {
+                    runtimes[i].handle(stored, now: t, index: i, groups: &groups, shape: index.groupShapes[i], &sink)
                 }
             }
         }

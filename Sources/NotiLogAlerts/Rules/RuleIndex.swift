@@ -10,14 +10,27 @@ struct RuleIndex: Sendable {
     private var byApp: [UInt64: [Int]] = [:]
     /// Rules without a required app, ascending.
     private(set) var general: [Int] = []
-    /// Each rule's matcher, by rule index (kept apart from the rules' mutable state, so asking one costs no copy).
-    let matchers: [QueryMatcher]
+    /// The rules' queries (cheap tests first), compiled together and asked by rule index; kept apart from the
+    /// rules' mutable state, so asking one costs no copy.
+    let matchers: QueryMatchers
+    /// Each rule's `group_by` shape: rules that group alike share a number, so a record's group values are
+    /// computed once for all of them (`RecordGroups`).
+    let groupShapes: [Int]
+    let shapeCount: Int
     private static let none: [Int] = []
 
     init(_ runtimes: [RuleRuntime]) {
-        matchers = runtimes.map(\.matcher)
-        let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query).root }
-        for (i, q) in queries.enumerated() {
+        var shapes: [[RuleField]: Int] = [:]
+        groupShapes = runtimes.map { rt in
+            if let k = shapes[rt.rule.groupBy] { return k }
+            shapes[rt.rule.groupBy] = shapes.count
+            return shapes.count - 1
+        }
+        shapeCount = shapes.count
+        let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query) }
+        // A rule has no `now` of its own: as before, relative times in its query count from the epoch.
+        matchers = QueryMatchers(queries, now: SyslogTimestamp(seconds: 0))
+        for (i, q) in queries.map(\.root).enumerated() {
             guard let apps = Self.requiredApps(q) else {
                 general.append(i)
                 continue
@@ -65,5 +78,34 @@ struct RuleIndex: Sendable {
             h = (h ^ UInt64(folded)) &* 0x0000_0100_0000_01b3
         }
         return h
+    }
+}
+
+/// The group values of the record being evaluated, by `group_by` shape: a record that matches many rules (every
+/// record of an app matches its absence rules) builds its `[host]` group once, not once per rule.
+struct RecordGroups {
+    private var values: [GroupValues]
+    /// Which record each entry belongs to (`values[k]` is current when `stamps[k] == record`).
+    private var stamps: [Int]
+    private var record = 0
+
+    init(shapes: Int) {
+        values = Array(repeating: [], count: shapes)
+        stamps = Array(repeating: 0, count: shapes)
+    }
+
+    /// Moves on to the next record (forgetting the previous one's values without touching them).
+    mutating func next() {
+        record += 1
+    }
+
+    /// The current record's values for a shape, computed by `make` the first time they are asked for.
+    @inline(__always)
+    mutating func values(_ shape: Int, _ make: () -> GroupValues) -> GroupValues {
+        if stamps[shape] == record { return values[shape] }
+        let made = make()
+        values[shape] = made
+        stamps[shape] = record
+        return made
     }
 }

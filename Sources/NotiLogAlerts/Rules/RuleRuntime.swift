@@ -21,13 +21,13 @@ struct ChangeSink {
     }
 }
 
-/// The engine's working state for one rule: its compiled query, the groups it tracks and its open alerts.
+/// The engine's working state for one rule: the groups it tracks and its open alerts (its query is compiled
+/// with all the others' in `RuleIndex`).
 ///
 /// The kinds share the lifecycle (`open`, `advance`, `close`) and differ in what a record does (`handle`) and
 /// in when an open alert's condition ends (`end`).
 struct RuleRuntime: Sendable {
     private(set) var rule: Rule
-    let matcher: QueryMatcher
     let fingerprint: String
     /// `group_by` field names, computed once (an `sd.` name is built from parts).
     let groupFieldNames: [String]
@@ -51,7 +51,6 @@ struct RuleRuntime: Sendable {
 
     init(rule: Rule) {
         self.rule = rule
-        matcher = QueryMatcher(QueryPlanner.cheapFirst(rule.query), now: SyslogTimestamp(seconds: 0))
         fingerprint = rule.evaluationFingerprint
         groupFieldNames = rule.groupBy.map(\.description)
     }
@@ -94,21 +93,24 @@ struct RuleRuntime: Sendable {
 
     // MARK: Records
 
-    /// A record the rule's query matched.
-    mutating func handle(_ stored: StoredRecord, now: Nanos, index: Int, _ sink: inout ChangeSink) {
+    /// A record the rule's query matched. `groups` holds the record's group values for the rules that matched it
+    /// so far (`shape` is this rule's `group_by` in it).
+    mutating func handle(
+        _ stored: StoredRecord, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int, _ sink: inout ChangeSink
+    ) {
         let record = stored.record
         switch rule.condition {
         case .match:
-            let group = groupValues(of: record)
+            let group = groups.values(shape) { groupValues(of: record) }
             let t = Self.eventTime(of: record)
             if noteIfOpen(group, stored, t, now, index, &sink) { return }
             open(group, now: now, &sink) { $0.note(stored, eventTime: t, now: now) }
 
         case .threshold(let n, let window):
-            let group = groupValues(of: record)
+            let group = groups.values(shape) { groupValues(of: record) }
             let t = Self.eventTime(of: record)
-            let burst = windows[group, default: ThresholdWindow()].insert(t, threshold: n, window: window.nanoseconds)
-            windows[group]!.keep(stored)
+            // One lookup: the group's window is updated in place.
+            let burst = Self.count(&windows[group, default: ThresholdWindow()], t, n, window.nanoseconds, stored)
             if noteIfOpen(group, stored, t, now, index, &sink) { return }
             guard let burst else { return }
             let recent = windows[group]!.recent
@@ -122,14 +124,13 @@ struct RuleRuntime: Sendable {
             }
 
         case .absence(let window):
-            let group = groupValues(of: record)
+            let group = groups.values(shape) { groupValues(of: record) }
             // Absence is about records arriving, so it runs on the server's clock, not the sender's.
             let t = record.receivedAt.nanosecondsSinceEpoch
-            if quiet[group] == nil { quiet[group] = AbsenceGroup(lastSeen: t, last: nil) }
-            quiet[group]!.lastSeen = max(quiet[group]!.lastSeen, t)
-            quiet[group]!.last = KeptRecord(stored)
-            absenceDue = min(absenceDue, quiet[group]!.lastSeen &+ window.nanoseconds)
-            if alerts[group] != nil {
+            // One lookup: the group's entry is updated in place (every record of an app matches `app:X`).
+            let lastSeen = Self.arrived(&quiet[group, default: AbsenceGroup(lastSeen: t, last: nil)], t, stored)
+            absenceDue = min(absenceDue, lastSeen &+ window.nanoseconds)
+            if !alerts.isEmpty && alerts[group] != nil {
                 alerts[group]!.keepLatest(stored)
                 alerts[group]!.lastSeen = t
                 close(group, now: now, reason: "a matching record arrived", &sink)
@@ -182,7 +183,7 @@ struct RuleRuntime: Sendable {
 
         case .newValue(let field, let learnFor):
             guard let value = field.value(in: record) else { return }
-            let base = groupValues(of: record)
+            let base = groups.values(shape) { groupValues(of: record) }
             let isNew = seen[base, default: SeenValues()].insert(value)
             if !isNew && alerts.isEmpty { return }
             let group = base + [AlertNotice.GroupValue(field: field.description, value: value)]
@@ -196,10 +197,28 @@ struct RuleRuntime: Sendable {
         }
     }
 
+    /// Adds a record's time to a threshold group's window; returns the burst it completes, if any.
+    private static func count(
+        _ w: inout ThresholdWindow, _ t: Nanos, _ n: Int, _ window: Nanos, _ stored: StoredRecord
+    ) -> (count: Int, start: Nanos, end: Nanos)? {
+        let burst = w.insert(t, threshold: n, window: window)
+        w.keep(stored)
+        return burst
+    }
+
+    /// Notes a record's arrival in an absence group; returns when the group last had one.
+    private static func arrived(_ g: inout AbsenceGroup, _ t: Nanos, _ stored: StoredRecord) -> Nanos {
+        g.lastSeen = max(g.lastSeen, t)
+        g.last = KeptRecord(stored)
+        return g.lastSeen
+    }
+
     /// Counts the record in the group's open alert; false when the group has none.
     private mutating func noteIfOpen(
         _ group: GroupValues, _ stored: StoredRecord, _ t: Nanos, _ now: Nanos, _ index: Int, _ sink: inout ChangeSink
     ) -> Bool {
+        // Most records find no open alert: no hashing then.
+        if alerts.isEmpty { return false }
         // One lookup: the alert is counted in place.
         guard let wasDirty = alerts[group]?.noteUpdate(stored, eventTime: t, now: now) else { return false }
         if !wasDirty { sink.dirty.append((index, group)) }

@@ -8,100 +8,42 @@
 /// * `sd.ID.PARAM` matches when any value of that parameter in any element with that SD-ID matches;
 /// * `severity:`/`facility:` compare numbers (a smaller severity is more severe); no PRI never matches;
 /// * `since:` is received-at ≥ bound, `until:` is received-at < bound, relative times counted from `now`.
-public struct QueryMatcher: @unchecked Sendable {
-    // Regex values are immutable once compiled; the matcher is safe to share.
-    private let root: Node
+public struct QueryMatcher: Sendable {
+    private let program: MatchProgram
 
     public init(_ query: Query, now: SyslogTimestamp = .now()) {
-        root = Node(query.root, now: now)
+        program = MatchProgram([query.root], now: now)
     }
 
     public func matches(_ record: LogRecord) -> Bool {
-        var tokens: [[UInt8]]? = nil
-        return root.matches(record, &tokens)
+        var tokens = MessageTokens()
+        return program.matches(0, record, &tokens)
     }
 
-    /// The same, sharing the message's tokens among matchers asked about one record (the rule engine asks up to
-    /// hundreds): start with `nil` for each record and pass the same variable to every matcher.
-    public func matches(_ record: LogRecord, sharingTokens tokens: inout [[UInt8]]?) -> Bool {
-        root.matches(record, &tokens)
+    /// The same, sharing the message's words among matchers asked about one record (the rule engine asks up to
+    /// hundreds): call `tokens.reset()` before each record and pass the same variable to every matcher. Its
+    /// buffers are kept from record to record, so a steady stream tokenizes without allocating.
+    public func matches(_ record: LogRecord, sharing tokens: inout MessageTokens) -> Bool {
+        program.matches(0, record, &tokens)
     }
 }
 
-private indirect enum Node {
-    case all
-    case and([Node])
-    case or([Node])
-    case not(Node)
-    case tokens([[UInt8]], prefix: Bool)
-    case substring([UInt8])
-    case text(QueryField, FieldTest)
-    case sd(id: String, param: String, FieldTest)
-    case compare(QueryField, Comparison, Int)
-    case time(Comparison, SyslogTimestamp)
+/// Many queries compiled together, each asked by its position: the rule engine's rules, asked about one record
+/// after another. The same semantics as `QueryMatcher`; holding one object for all of them spares a reference
+/// count per query asked.
+public struct QueryMatchers: Sendable {
+    private let program: MatchProgram
 
-    init(_ node: QueryNode, now: SyslogTimestamp) {
-        switch node {
-        case .all: self = .all
-        case .and(let nodes): self = .and(nodes.map { Node($0, now: now) })
-        case .or(let nodes): self = .or(nodes.map { Node($0, now: now) })
-        case .not(let n): self = .not(Node(n, now: now))
-        case .term(let term):
-            switch (term.field, term.predicate) {
-            case (.message, .tokens(let t, let prefix)): self = .tokens(t.map { Array($0.utf8) }, prefix: prefix)
-            case (.message, .substring(let text)): self = .substring(Array(text.utf8))
-            case (.receivedAt, .time(let op, let t)): self = .time(op, t.resolved(now: now))
-            case (.severity, .compare(let op, let v)), (.facility, .compare(let op, let v)):
-                self = .compare(term.field, op, v)
-            case (.sd(let id, let param), let p): self = .sd(id: id, param: param, FieldTest(p))
-            case (let field, let p): self = .text(field, FieldTest(p))
-            }
-        }
+    public init(_ queries: [Query], now: SyslogTimestamp = .now()) {
+        program = MatchProgram(queries.map(\.root), now: now)
     }
 
-    func matches(_ r: LogRecord, _ tokens: inout [[UInt8]]?) -> Bool {
-        switch self {
-        case .all:
-            return true
-        case .and(let nodes):
-            for n in nodes where !n.matches(r, &tokens) { return false }
-            return true
-        case .or(let nodes):
-            for n in nodes where n.matches(r, &tokens) { return true }
-            return false
-        case .not(let n):
-            return !n.matches(r, &tokens)
-        case .tokens(let wanted, let prefix):
-            if tokens == nil { tokens = r.withBytes(of: .message) { QuerySemantics.tokens(of: $0) } }
-            return QuerySemantics.containsPhrase(tokens!, wanted, prefix: prefix)
-        case .substring(let needle):
-            return r.withBytes(of: .message) { bytes in
-                QuerySemantics.contains(bytes, needle)
-            }
-        case .text(let field, let test):
-            switch field {
-            case .hostname: return r.withBytes(of: .hostname) { test.matches($0) }
-            case .app: return r.withBytes(of: .appName) { test.matches($0) }
-            case .procid: return r.withBytes(of: .procID) { test.matches($0) }
-            case .msgid: return r.withBytes(of: .msgID) { test.matches($0) }
-            case .message: return r.withBytes(of: .message) { test.matches($0) }
-            case .source: return test.matches(r.source)
-            case .format: return test.matches(r.format.rawValue)
-            default: return false
-            }
-        case .sd(let id, let param, let test):
-            guard let elements = r.structuredData else { return false }
-            for e in elements where e.id == id {
-                for p in e.parameters where p.name == param && test.matches(p.value) { return true }
-            }
-            return false
-        case .compare(let field, let op, let value):
-            let actual = field == .severity ? r.severity.map { Int($0.rawValue) } : r.facility.map { Int($0.rawValue) }
-            guard let actual else { return false }
-            return op.holds(actual, value)
-        case .time(let op, let bound):
-            return op.holds(r.receivedAt, bound)
-        }
+    public var count: Int { program.count }
+
+    /// Whether query `k` matches the record. Share `tokens` among all queries asked about one record, and call
+    /// `tokens.reset()` before the next record.
+    public func matches(_ k: Int, _ record: LogRecord, sharing tokens: inout MessageTokens) -> Bool {
+        program.matches(k, record, &tokens)
     }
 }
 
