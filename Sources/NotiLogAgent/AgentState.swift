@@ -1,4 +1,5 @@
 import Foundation
+import NotiLogCore
 import Synchronization
 
 /// What the server has acknowledged: the last batch sequence and every source's position after it, saved in
@@ -53,7 +54,7 @@ public final class AgentState: Sendable {
             return s
         }
         let data = try JSONEncoder.sorted.encode(snapshot)
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         let temporary = path + ".tmp"
         try Spool.writeDurably(Array(data), to: temporary)
         guard rename(temporary, path) == 0 else { throw SpoolError("cannot rename \(temporary): \(String(cString: strerror(errno)))") }

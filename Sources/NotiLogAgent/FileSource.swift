@@ -231,7 +231,7 @@ public final class FileSource: Sendable {
 
     /// The path of the file `id` in the directory of `path` (where a rotation renames it), if it is still there.
     static func find(_ id: FileID, near path: String) -> String? {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [] {
             let candidate = directory + "/" + name
             var st = stat()

@@ -1,5 +1,6 @@
 import Foundation
 import NotiLogAlerts
+import NotiLogCore
 
 /// The alerting side of the settings: rules from the configuration and the rules directory, the channels, and
 /// the web UI's address for links in notifications.
@@ -20,7 +21,7 @@ extension ServerConfiguration {
     public var effectiveRulesDirectory: String? {
         if let rulesDir, !rulesDir.isEmpty { return rulesDir }
         guard let file else { return nil }
-        return ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("rules.d")
+        return PathText.directory(of: file) + "/rules.d"
     }
 
     /// The channels as configured; problems named `channels.NAME.KEY`.

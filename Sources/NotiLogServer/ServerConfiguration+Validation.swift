@@ -166,11 +166,9 @@ private struct Validator {
             return path
         }
         // It will be created: the nearest existing parent must let us.
-        var parent = (path as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
+        var parent = PathText.directory(of: path)
         while !fm.fileExists(atPath: parent, isDirectory: &isDirectory), parent != "/", parent != "." {
-            let next = (parent as NSString).deletingLastPathComponent
-            parent = next.isEmpty ? "." : next
+            parent = PathText.directory(of: parent)
         }
         if !isDirectory.boolValue || !fm.isWritableFile(atPath: parent) {
             problem("data_dir", "\(path) does not exist and cannot be created (\(parent) is not a writable directory)")
