@@ -18,8 +18,12 @@ public final class AlertingService: Service {
     public struct Configuration: Sendable {
         /// Engine ticks (absence, pending, reminders, resolution).
         public var tickInterval: Duration = .seconds(1)
-        /// The engine's state is saved at least this often while records flow (and with every alert change).
+        /// The engine's state is saved at least this often while records flow.
         public var saveInterval: Duration = .seconds(5)
+        /// Alert changes that notify are written (with their outbox rows and the engine's state) at most this long
+        /// after the engine made them: under load, changes of many batches share one write instead of the engine
+        /// state being encoded for every batch (it was 29 % of the server's CPU with 200 rules).
+        public var commitDelay: Duration = .milliseconds(250)
         /// Records read from the store per step while catching up.
         public var catchUpBatch = 5_000
         /// The web UI's address, for links to an alert's records (`public_url`).
@@ -43,6 +47,8 @@ public final class AlertingService: Service {
     private enum Event: Sendable {
         case records([StoredRecord])
         case tick
+        /// Writes transitions held back by `commitDelay` when no records come to do it.
+        case flush
         case rules([Rule])
         case silences([Silence])
     }
@@ -109,10 +115,19 @@ public final class AlertingService: Service {
                 input.yield(.records(batch))
             }
         }
+        let commitDelay = configuration.commitDelay
         let ticker = Task {
+            var sinceTick = Duration.zero
             while !Task.isCancelled {
-                try? await Task.sleep(for: tickInterval)
-                input.yield(.tick)
+                let step = min(commitDelay, tickInterval)
+                try? await Task.sleep(for: step)
+                sinceTick += step
+                if sinceTick >= tickInterval {
+                    sinceTick = .zero
+                    input.yield(.tick)
+                } else {
+                    input.yield(.flush)
+                }
             }
         }
         defer {
@@ -161,6 +176,8 @@ public final class AlertingService: Service {
         var lastSave = ContinuousClock.now
         var dirty = false
         var heldUpdates: [AlertKey: AlertChange] = [:]
+        /// Transitions not yet written, in the order made (at most `commitDelay` old).
+        var pendingTransitions: [AlertChange] = []
         // Catch up with what was committed while the engine was not running.
         while !Task.isCancelled {
             guard let missed = try? await store.records(after: processedUpTo, limit: configuration.catchUpBatch), !missed.isEmpty else { break }
@@ -199,6 +216,8 @@ public final class AlertingService: Service {
                 }
             case .tick:
                 changes = engine.tick(now: now())
+            case .flush:
+                changes = []
             case .rules(let rules):
                 changes = engine.update(rules: rules, now: now())
                 dirty = true
@@ -211,16 +230,21 @@ public final class AlertingService: Service {
             for change in changes where change.transition == .updated { heldUpdates[change.key] = change }
             let transitions = changes.filter { $0.transition != .updated }
             for change in transitions { heldUpdates[change.key] = nil }
-            dirty = dirty || !heldUpdates.isEmpty
-            if !transitions.isEmpty || (dirty && ContinuousClock.now - lastSave >= configuration.saveInterval) {
-                await commit(Array(heldUpdates.values) + transitions, engine, processedUpTo)
+            pendingTransitions += transitions
+            dirty = dirty || !heldUpdates.isEmpty || !pendingTransitions.isEmpty
+            let sinceSave = ContinuousClock.now - lastSave
+            if (!pendingTransitions.isEmpty && sinceSave >= configuration.commitDelay) || (dirty && sinceSave >= configuration.saveInterval) {
+                // Transitions first: an update held for an alert is never older than a transition of that alert
+                // still pending (a transition drops the held update of its alert).
+                await commit(pendingTransitions + Array(heldUpdates.values), engine, processedUpTo)
+                pendingTransitions.removeAll(keepingCapacity: true)
                 heldUpdates.removeAll(keepingCapacity: true)
                 lastSave = ContinuousClock.now
                 dirty = false
             }
         }
         // Stopping: keep the latest state (records processed since the last save would otherwise be read again).
-        if dirty { await commit(Array(heldUpdates.values), engine, processedUpTo) }
+        if dirty { await commit(pendingTransitions + Array(heldUpdates.values), engine, processedUpTo) }
     }
 
     /// Writes the changes, their notifications and the engine state in one transaction. When that fails, the
