@@ -35,6 +35,12 @@ struct AgentEndToEndTests {
         return child
     }
 
+    /// The API as the first start's admin token sees it, and that token.
+    static func adminAPI(_ dir: TemporaryDirectory, port: Int) throws -> (TestAPI, String) {
+        let token = try String(contentsOfFile: dir.path + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (TestAPI(port: port, token: token), token)
+    }
+
     static func startAgent(_ config: String) async throws -> ChildProcess {
         let child = try ChildProcess(try agentExecutable(), ["--config", config, "--log-level", "debug"])
         guard try await child.waitForOutput({ $0.contains("agent started") }) else {
@@ -76,8 +82,7 @@ struct AgentEndToEndTests {
         let port = Peers.closedPort()
         var server = try await Self.startServer(dir, port: port)
         defer { server.stop() }
-        let adminToken = try String(contentsOfFile: dir.path + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let admin = TestAPI(port: port, token: adminToken)
+        let (admin, _) = try Self.adminAPI(dir, port: port)
         let created = try await admin.request("POST", "/api/v1/tokens", body: #"{"name":"agent","scope":"ingest"}"#)
         try #require(created.status == 201, "\(created.text)")
         try (created.json["token"] as! String).write(toFile: dir.path + "/agent.token", atomically: true, encoding: .utf8)
@@ -158,8 +163,7 @@ struct AgentEndToEndTests {
         let port = Peers.closedPort()
         let server = try await Self.startServer(dir, port: port)
         defer { server.stop() }
-        let adminToken = try String(contentsOfFile: dir.path + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let admin = TestAPI(port: port, token: adminToken)
+        let (admin, adminToken) = try Self.adminAPI(dir, port: port)
         let journal = try JournalFixture()
         try journal.write([Self.journalEntry(0, message: "checkpoint starting:\n  wal 42 MB")] + (1..<500).map { Self.journalEntry($0) })
         let config = dir.path + "/agent.yaml"
@@ -252,8 +256,7 @@ struct AgentEndToEndTests {
                   - {name: worker-down, kind: state, states: [crashed, stopped]}
                 """)
         defer { server.stop() }
-        let adminToken = try String(contentsOfFile: dir.path + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let admin = TestAPI(port: port, token: adminToken)
+        let (admin, adminToken) = try Self.adminAPI(dir, port: port)
         // The watched process: a sleep with a command line no other process has.
         let marker = "\(Int.random(in: 100_000...999_999)).5"
         let worker = try ChildProcess("/bin/sleep", [marker])
