@@ -199,11 +199,7 @@ public struct AgentConfiguration: Sendable {
                 switch key {
                 case "agent_id":
                     if let s = string(value, key) {
-                        if (1...128).contains(s.utf8.count), s.utf8.allSatisfy({ isIDByte($0) }) {
-                            c.agentID = s
-                        } else {
-                            problem(key, "1 to 128 of A-Z a-z 0-9 . _ : -")
-                        }
+                        if AgentID.isValid(s) { c.agentID = s } else { problem(key, AgentID.rule) }
                     }
                 case "hostname": if let s = string(value, key) { c.hostname = s }
                 case "state_dir": if let s = string(value, key) { c.stateDirectory = s }
@@ -373,15 +369,6 @@ public struct AgentConfiguration: Sendable {
                 problem("\(label).paths[\(i)]", "\"\(p)\" is not an absolute path")
             }
             return f
-        }
-
-        func isIDByte(_ b: UInt8) -> Bool {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-                true
-            default: false
-            }
         }
     }
 }

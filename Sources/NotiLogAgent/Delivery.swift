@@ -27,7 +27,6 @@ public final class Delivery: Sendable {
     private let onLosses: @Sendable (Spool.Losses) -> Void
     private let condition = NSCondition()
     private let control = Mutex((stopping: false, woken: false, figures: Figures()))
-    private let finished = Mutex<Bool>(false)
 
     public init(
         spool: Spool, state: AgentState, forwarder: any Forwarder, logger: Logger, onLosses: @escaping @Sendable (Spool.Losses) -> Void
@@ -133,7 +132,6 @@ public final class Delivery: Sendable {
                 }
             }
         }
-        finished.withLock { $0 = true }
     }
 
     private func reportLosses() {

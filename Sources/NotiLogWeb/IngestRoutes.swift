@@ -81,22 +81,11 @@ struct IngestRoutes: Sendable {
         case (nil, nil):
             return nil
         case (let agent?, let batch?):
-            guard (1...128).contains(agent.utf8.count), agent.utf8.allSatisfy(Self.isIDByte) else {
-                throw APIError.invalidParameter("agent", "1 to 128 of A-Z a-z 0-9 . _ : -")
-            }
+            guard AgentID.isValid(agent) else { throw APIError.invalidParameter("agent", AgentID.rule) }
             guard let sequence = Int64(batch), sequence >= 0 else { throw APIError.invalidParameter("batch", "a whole number ≥ 0") }
             return BatchKey(agent: agent, sequence: sequence)
         default:
             throw APIError.invalidParameter(p["agent"] == nil ? "agent" : "batch", "agent and batch go together (both or neither)")
-        }
-    }
-
-    static func isIDByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-            true
-        default: false
         }
     }
 
