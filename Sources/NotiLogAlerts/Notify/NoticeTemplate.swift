@@ -287,34 +287,23 @@ extension NoticeTemplate {
         case .resolved: title = telegram ? "✅ RESOLVED: {{rule}} after {{duration}}" : "[RESOLVED] {{rule}} after {{duration}}"
         case .test: title = telegram ? "🧪 TEST: NotiLog channel test" : "[TEST] NotiLog channel test"
         }
+        // What every alert notice says; firing and reminders add the rule's description and sample lines.
+        let facts = """
+            {{summary}}
+            Severity: {{severity}}
+            Group: {{group}}
+            Matches: {{count}}
+            First seen: {{first_seen}}
+            Last seen: {{last_seen}}
+            Held back: {{suppressed}}
+            Search: {{search_url}}
+            """
         let details: String
         switch state {
         case .firing, .reminder:
-            details = """
-                {{summary}}
-                Severity: {{severity}}
-                Group: {{group}}
-                Matches: {{count}}
-                First seen: {{first_seen}}
-                Last seen: {{last_seen}}
-                Held back: {{suppressed}}
-                Search: {{search_url}}
-
-                {{description}}
-
-                {{samples}}
-                """
+            details = facts + "\n\n{{description}}\n\n{{samples}}"
         case .resolved:
-            details = """
-                {{summary}}
-                Severity: {{severity}}
-                Group: {{group}}
-                Matches: {{count}}
-                First seen: {{first_seen}}
-                Last seen: {{last_seen}}
-                Held back: {{suppressed}}
-                Search: {{search_url}}
-                """
+            details = facts
         case .test:
             details = """
                 {{summary}}
