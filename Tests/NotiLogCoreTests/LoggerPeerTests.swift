@@ -222,7 +222,7 @@ private func runLogger(_ transport: LoggerCase.Transport, _ arguments: [String])
         while let more = try? receiveDatagram(socket.fd, timeoutMilliseconds: 0) { datagrams.append(more) }
     }
     let stderr = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
-    let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    let exitStatus = Peers.exitCode(fromWaitStatus: status)
     return LoggerRun(datagrams: datagrams, pid: pid, exitStatus: exitStatus, stderr: stderr)
 }
 

@@ -121,7 +121,7 @@ final class ChildProcess {
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return true }
         // Exited: its code; killed by a signal: 128 + the signal, as a shell reports it.
-        exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        exitStatus = Peers.exitCode(fromWaitStatus: status)
         return false
     }
 

@@ -307,8 +307,7 @@ public enum Peers {
         }
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (code, String(decoding: output, as: UTF8.self))
+        return (exitCode(fromWaitStatus: status), String(decoding: output, as: UTF8.self))
     }
 }
 
@@ -408,6 +407,11 @@ extension Peers {
         return child
     }
 
+    /// A `waitpid` status as a shell reports it: the exit code, or 128 + the signal that ended the process.
+    public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
+        status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+
     /// Reaps `pid` once it exits and returns its status (128 + signal when a signal ended it); after `seconds` it
     /// is killed (SIGKILL), reaped, and nil is returned.
     public static func waitForExit(_ pid: pid_t, seconds: Double) async throws -> Int32? {
@@ -415,7 +419,7 @@ extension Peers {
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
+            if r == pid { return exitCode(fromWaitStatus: status) }
             if r < 0 && errno != EINTR { return nil }
             if Date() > deadline {
                 kill(pid, SIGKILL)
