@@ -238,3 +238,48 @@ struct RuleLifecycleTests {
         #expect(h.transitions.map(\.alert.serial) == [1, 2])
     }
 }
+
+/// `defersUpdates` (the alerting service): updates are collected, one per alert, until asked for.
+struct DeferredUpdatesTests {
+    @Test func oneUpdatePerAlertWithItsLatestCount() throws {
+        var h = RuleHarness(try rule(RuleLifecycleTests.oom + "\nresolve_after: 5m"))
+        h.engine.defersUpdates = true
+        h.send(RuleLifecycleTests.oomRecord("10:00:00"))
+        h.send(RuleLifecycleTests.oomRecord("10:00:00", host: "web-2"))
+        for s in 1...3 {
+            // Steps return transitions only.
+            let out = h.send([RuleLifecycleTests.oomRecord("10:00:0\(s)"), RuleLifecycleTests.oomRecord("10:00:0\(s)", host: "web-2")])
+            #expect(out.isEmpty)
+        }
+        #expect(h.engine.hasDeferredUpdates)
+        let updates = h.engine.takeUpdates()
+        #expect(updates.map(\.transition) == [.updated, .updated])
+        #expect(Set(updates.map(\.alert.count)) == [4])
+        #expect(h.engine.takeUpdates().isEmpty)
+        #expect(!h.engine.hasDeferredUpdates)
+    }
+
+    @Test func aTransitionCarriesTheUpdate() throws {
+        var h = RuleHarness(try rule(RuleLifecycleTests.oom + "\nresolve_after: 1m"))
+        h.engine.defersUpdates = true
+        h.send(RuleLifecycleTests.oomRecord("10:00:00"))
+        h.send(RuleLifecycleTests.oomRecord("10:00:10"))
+        // Resolved (and gone) before the updates were asked for: nothing left to update.
+        h.tick(from: "10:00:11", through: "10:01:20")
+        #expect(h.log == ["10:00:00 firing oom{host=web-1} send", "10:01:10 resolved oom{host=web-1} send"])
+        #expect(h.engine.takeUpdates().isEmpty)
+    }
+
+    @Test func aReloadReportsWhatWasDeferred() throws {
+        let r = try rule(RuleLifecycleTests.oom + "\nresolve_after: 5m")
+        var h = RuleHarness(r)
+        h.engine.defersUpdates = true
+        h.send(RuleLifecycleTests.oomRecord("10:00:00"))
+        h.send(RuleLifecycleTests.oomRecord("10:00:01"))
+        let other = try rule("name: other\nkind: match\nquery: app:cron")
+        let out = h.engine.update(rules: [other, r], now: RuleClock.at("10:00:02"))
+        #expect(out.map(\.transition) == [.updated])
+        #expect(out.first?.alert.count == 2)
+        #expect(!h.engine.hasDeferredUpdates)
+    }
+}

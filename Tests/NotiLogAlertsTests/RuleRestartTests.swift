@@ -132,3 +132,77 @@ struct RuleRestartTests {
         #expect(back.stored == original)
     }
 }
+
+/// The compact snapshot the alerting service saves: kept records by id, windows packed.
+struct CompactSnapshotTests {
+    static let ssh = """
+        name: ssh
+        kind: threshold
+        query: app:sshd "Failed password"
+        group_by: [host]
+        threshold: 3
+        window: 60s
+        """
+
+    @Test func packedIntegersRoundTrip() {
+        let cases: [[Int64]] = [[], [0], [1, 2, 3], [5, 3, -7, .max, .min, 0], (0..<300).map { 1_764_000_000_000_000_000 + $0 * 1_000_003 }]
+        for values in cases {
+            #expect(PackedIntegers.decode(PackedIntegers.encode(values)) == values)
+        }
+        #expect(PackedIntegers.decode("not base64!") == nil)
+        // A varint cut in the middle.
+        #expect(PackedIntegers.decode(Data([0x80]).base64EncodedString()) == nil)
+    }
+
+    @Test func alertSamplesComeBackFromTheStore() throws {
+        var h = RuleHarness(try rule(Self.ssh))
+        for t in 0..<5 { h.send(logRecord(at: "10:00:0\(t)", host: "web-1")) }
+        let before = h.engine.snapshot
+        let json = try before.compactJSON()
+        // Kept records are named by id: no message text in the snapshot.
+        #expect(!String(decoding: json, as: UTF8.self).contains("for root from"))
+        let back = try EngineState.decode(json, records: h.stored)
+        let alert = try #require(back.rules[0].alerts.first?.value)
+        let original = try #require(before.rules[0].alerts.first?.value)
+        #expect(alert.firstSamples == original.firstSamples)
+        #expect(alert.latest.map(\.stored) == original.latest.map(\.stored))
+        #expect(back.rules[0].windows.first?.value.times == before.rules[0].windows.first?.value.times)
+    }
+
+    @Test func recordsNoLongerStoredAreLeftOut() throws {
+        var h = RuleHarness(try rule(Self.ssh))
+        for t in 0..<5 { h.send(logRecord(at: "10:00:0\(t)", host: "web-1")) }
+        let json = try h.engine.snapshot.compactJSON()
+        // Retention removed the first two records.
+        let back = try EngineState.decode(json, records: Array(h.stored.dropFirst(2)))
+        let alert = try #require(back.rules[0].alerts.first?.value)
+        #expect(alert.firstSamples.compactMap(\.id) == [3])
+        #expect(alert.latest.map(\.stored.id) == [4, 5])
+        // The engine goes on from it: the alert is still firing and takes the next record.
+        var restarted = RuleHarness([try rule(Self.ssh)], state: back)
+        restarted.nextID = 6
+        let out = restarted.send(logRecord(at: "10:00:06", host: "web-1"))
+        #expect(out.map(\.transition) == [.updated])
+    }
+
+    /// Snapshots written before the compact form (plain JSON, windows as arrays) are still read.
+    @Test func plainSnapshotsAreStillRead() throws {
+        var h = RuleHarness(try rule(Self.ssh))
+        for t in 0..<5 { h.send(logRecord(at: "10:00:0\(t)", host: "web-1")) }
+        var plain = try JSONSerialization.jsonObject(with: JSONEncoder().encode(h.engine.snapshot)) as! [String: Any]
+        // The old window format: arrays of numbers.
+        var rules = plain["rules"] as! [[String: Any]]
+        var windows = rules[0]["windows"] as! [[String: Any]]
+        var value = windows[0]["value"] as! [String: Any]
+        value["times"] = PackedIntegers.decode(value.removeValue(forKey: "t") as! String)
+        value["arrivals"] = PackedIntegers.decode(value.removeValue(forKey: "a") as! String)
+        windows[0]["value"] = value
+        rules[0]["windows"] = windows
+        plain["rules"] = rules
+        let old = try JSONSerialization.data(withJSONObject: plain)
+        let back = try EngineState.decode(Array(old), records: [])
+        #expect(back.openAlertCount == 1)
+        #expect(back.rules[0].windows.first?.value.times == h.engine.snapshot.rules[0].windows.first?.value.times)
+        #expect(back.rules[0].alerts.first?.value.latest.count == 2)
+    }
+}

@@ -51,6 +51,8 @@ struct RuleHarness {
     var nextID: Int64 = 1
     var changes: [AlertChange] = []
     var log: [String] = []
+    /// Every record sent: the store a restart reads kept records back from.
+    var stored: [StoredRecord] = []
 
     init(_ rules: [Rule], state: EngineState? = nil) {
         engine = AlertEngine(rules: rules, state: state)
@@ -67,6 +69,7 @@ struct RuleHarness {
             defer { nextID += 1 }
             return StoredRecord(id: nextID, record: r)
         }
+        self.stored += stored
         let at = now.map(RuleClock.at) ?? records.first?.receivedAt ?? RuleClock.at("00:00:00")
         let out = engine.process(stored, now: at)
         note(out, at)
@@ -115,10 +118,11 @@ struct RuleHarness {
     /// The changes that are not updates.
     var transitions: [AlertChange] { changes.filter { $0.transition != .updated } }
 
-    /// Snapshot → JSON → a new engine on the same (or new) rules: a restart.
+    /// Snapshot → compact JSON (kept records by id, as the alerting service saves it) → a new engine on the same
+    /// (or new) rules: a restart.
     mutating func restart(rules: [Rule]) throws {
-        let json = try JSONEncoder().encode(engine.snapshot)
-        let state = try JSONDecoder().decode(EngineState.self, from: json)
+        let json = try engine.snapshot.compactJSON()
+        let state = try EngineState.decode(json, records: stored)
         engine = AlertEngine(rules: rules, state: state)
     }
 }

@@ -36,6 +36,13 @@ public struct AlertEngine: Sendable {
     private var orphans: [(runtime: RuleRuntime, reason: String)] = []
     /// When the restored snapshot was taken: the gap until the first step is an outage (see `RuleRuntime.shift`).
     private var restoredAt: Int64?
+    /// Open alerts updated by records since `takeUpdates()` (with `defersUpdates`), each at most once.
+    private var deferred: [(rule: Int, group: GroupValues)] = []
+
+    /// When true, steps do not return `updated` changes; `takeUpdates()` returns one per alert updated since it was
+    /// last called. The alerting service writes updates only every few seconds: with thousands of alerts firing,
+    /// building an update for each at every step cost more than the step itself.
+    public var defersUpdates = false
 
     /// - Parameters:
     ///   - rules: the rules to evaluate (disabled ones are left out; names are expected unique, as `RuleSet`
@@ -131,6 +138,23 @@ public struct AlertEngine: Sendable {
         return sink.changes
     }
 
+    /// One `updated` change per open alert that records changed since the last call (see `defersUpdates`).
+    public mutating func takeUpdates() -> [AlertChange] {
+        guard !deferred.isEmpty else { return [] }
+        var sink = ChangeSink(nextSerial: nextSerial, silences: silences)
+        emitDeferred(&sink)
+        return sink.changes
+    }
+
+    public var hasDeferredUpdates: Bool { !deferred.isEmpty }
+
+    private mutating func emitDeferred(_ sink: inout ChangeSink) {
+        // An alert that had a transition since is no longer dirty (the transition carried it); one that closed
+        // is gone: neither is reported again.
+        for (i, group) in deferred { runtimes[i].emitUpdated(group, &sink) }
+        deferred = []
+    }
+
     /// Takes a new set of rules (a reload). Rules that evaluate as before keep their state and take the new
     /// presentation (channels, severity, `for`, reminders, throttle); the open alerts of removed, disabled or
     /// changed rules are resolved (or cancelled, when pending) with that reason.
@@ -138,6 +162,8 @@ public struct AlertEngine: Sendable {
     public mutating func update(rules: [Rule], now: SyslogTimestamp) -> [AlertChange] {
         let t = now.nanosecondsSinceEpoch
         var sink = begin(t)
+        // Deferred updates name rules by position, which the new set changes.
+        emitDeferred(&sink)
         var old: [String: RuleRuntime] = [:]
         for r in runtimes { old[r.rule.name] = r }
         var built: [RuleRuntime] = []
@@ -210,7 +236,12 @@ public struct AlertEngine: Sendable {
     private mutating func finish(_ sink: inout ChangeSink) {
         let dirty = sink.dirty
         sink.dirty = []
-        for (i, group) in dirty { runtimes[i].emitUpdated(group, &sink) }
+        if defersUpdates {
+            // Alerts stay marked dirty until reported, so each is listed once however many steps update it.
+            deferred += dirty
+        } else {
+            for (i, group) in dirty { runtimes[i].emitUpdated(group, &sink) }
+        }
         nextSerial = sink.nextSerial
     }
 }

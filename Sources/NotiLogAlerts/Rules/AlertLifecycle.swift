@@ -46,6 +46,47 @@ struct AlertLifecycle: Sendable, Codable {
             nextReminderAt, told, acknowledged, detail, restartLimited
     }
 
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        serial = try c.decode(UInt64.self, forKey: .serial)
+        phase = try c.decode(Phase.self, forKey: .phase)
+        startedAt = try c.decode(Nanos.self, forKey: .startedAt)
+        pendingSince = try c.decodeIfPresent(Nanos.self, forKey: .pendingSince)
+        count = try c.decode(Int.self, forKey: .count)
+        firstSeen = try c.decodeIfPresent(Nanos.self, forKey: .firstSeen)
+        lastSeen = try c.decodeIfPresent(Nanos.self, forKey: .lastSeen)
+        lastMatchAt = try c.decode(Nanos.self, forKey: .lastMatchAt)
+        // Samples and records a compact snapshot names by id and the store no longer has are left out.
+        firstSamples = try c.decode([KeptSample].self, forKey: .firstSamples).compactMap(\.sample)
+        latest = try c.decode([KeptRecord].self, forKey: .latest).filter { !$0.isMissing }
+        reminders = try c.decode(Int.self, forKey: .reminders)
+        nextReminderAt = try c.decodeIfPresent(Nanos.self, forKey: .nextReminderAt)
+        told = try c.decode(Told.self, forKey: .told)
+        acknowledged = try c.decode(Bool.self, forKey: .acknowledged)
+        detail = try c.decodeIfPresent(String.self, forKey: .detail)
+        restartLimited = try c.decode(Bool.self, forKey: .restartLimited)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(serial, forKey: .serial)
+        try c.encode(phase, forKey: .phase)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encodeIfPresent(pendingSince, forKey: .pendingSince)
+        try c.encode(count, forKey: .count)
+        try c.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try c.encodeIfPresent(lastSeen, forKey: .lastSeen)
+        try c.encode(lastMatchAt, forKey: .lastMatchAt)
+        try c.encode(firstSamples.map(KeptSample.init), forKey: .firstSamples)
+        try c.encode(latest, forKey: .latest)
+        try c.encode(reminders, forKey: .reminders)
+        try c.encodeIfPresent(nextReminderAt, forKey: .nextReminderAt)
+        try c.encode(told, forKey: .told)
+        try c.encode(acknowledged, forKey: .acknowledged)
+        try c.encodeIfPresent(detail, forKey: .detail)
+        try c.encode(restartLimited, forKey: .restartLimited)
+    }
+
     init(serial: UInt64, now: Nanos) {
         self.serial = serial
         phase = .pending

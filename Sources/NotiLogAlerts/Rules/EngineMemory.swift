@@ -34,6 +34,8 @@ extension Dictionary where Key == GroupValues, Value: Codable & Sendable {
 /// A stored record an alert keeps (its latest ones, for samples and for silences' queries), encoded field by field.
 struct KeptRecord: Sendable, Codable {
     var stored: StoredRecord
+    /// Named by a compact snapshot but no longer in the store (memory only; such records are dropped on restore).
+    var isMissing = false
 
     init(_ stored: StoredRecord) {
         self.stored = stored
@@ -57,6 +59,11 @@ struct KeptRecord: Sendable, Codable {
     }
 
     init(from decoder: any Decoder) throws {
+        self = try Self.decodeEither(from: decoder)
+    }
+
+    /// The record written field by field.
+    init(fields decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let sdText = try c.decodeIfPresent(String.self, forKey: .sd)
         let record = LogRecord(
@@ -76,6 +83,11 @@ struct KeptRecord: Sendable, Codable {
     }
 
     func encode(to encoder: any Encoder) throws {
+        if encoder.userInfo[.keptRecordsByID] as? Bool == true {
+            var c = encoder.singleValueContainer()
+            try c.encode(stored.id)
+            return
+        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         let r = stored.record
         try c.encode(stored.id, forKey: .id)
@@ -111,9 +123,33 @@ struct ThresholdWindow: Sendable, Codable {
     /// The group's latest records, seed for an alert's first samples (memory only; dropped when the group is idle).
     var recent: [KeptRecord] = []
 
-    private enum CodingKeys: String, CodingKey { case times, arrivals, nextArrival }
+    /// `times` and `arrivals` are written packed (`PackedIntegers`) as `t` and `a`; snapshots from before that
+    /// have them as arrays of numbers.
+    private enum CodingKeys: String, CodingKey { case times, arrivals, nextArrival, t, a }
 
     init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nextArrival = try c.decode(Int64.self, forKey: .nextArrival)
+        if let t = try c.decodeIfPresent(String.self, forKey: .t), let a = try c.decodeIfPresent(String.self, forKey: .a) {
+            guard let times = PackedIntegers.decode(t), let arrivals = PackedIntegers.decode(a), times.count == arrivals.count else {
+                throw DecodingError.dataCorruptedError(forKey: .t, in: c, debugDescription: "packed window times cannot be read")
+            }
+            self.times = times
+            self.arrivals = arrivals
+        } else {
+            times = try c.decode([Nanos].self, forKey: .times)
+            arrivals = try c.decode([Int64].self, forKey: .arrivals)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(nextArrival, forKey: .nextArrival)
+        try c.encode(PackedIntegers.encode(times), forKey: .t)
+        try c.encode(PackedIntegers.encode(arrivals), forKey: .a)
+    }
 
     /// Adds an event time; returns the burst it completes (how many times lie within one window of length
     /// `window` that contains `t`, the first and the last of them), or nil when no such window holds `threshold`.
@@ -176,6 +212,17 @@ struct ThresholdWindow: Sendable, Codable {
 struct AbsenceGroup: Sendable, Codable {
     var lastSeen: Nanos
     var last: KeptRecord?
+
+    init(lastSeen: Nanos, last: KeptRecord?) {
+        self.lastSeen = lastSeen
+        self.last = last
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastSeen = try c.decode(Nanos.self, forKey: .lastSeen)
+        last = try c.decodeIfPresent(KeptRecord.self, forKey: .last).flatMap { $0.isMissing ? nil : $0 }
+    }
 }
 
 // MARK: - State

@@ -15,6 +15,8 @@ public struct EngineState: Sendable, Codable {
     var takenAt: Int64?
     var nextSerial: UInt64
     var rules: [RuleState]
+    /// The records a compact snapshot names by id (`compactJSON()`); nil in a plain one.
+    var recordIDs: [Int64]?
 
     init(takenAt: Int64?, nextSerial: UInt64, rules: [RuleState]) {
         version = Self.currentVersion

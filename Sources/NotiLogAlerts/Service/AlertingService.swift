@@ -22,7 +22,9 @@ public final class AlertingService: Service {
         public var saveInterval: Duration = .seconds(5)
         /// Alert changes that notify are written (with their outbox rows and the engine's state) at most this long
         /// after the engine made them: under load, changes of many batches share one write instead of the engine
-        /// state being encoded for every batch (it was 29 % of the server's CPU with 200 rules).
+        /// state being encoded for every batch (it was 29 % of the server's CPU with 200 rules). When a write takes
+        /// long (a large state), the next waits four times as long as it took, up to a second: writing then costs
+        /// at most a fifth of the engine's time.
         public var commitDelay: Duration = .milliseconds(250)
         /// Records read from the store per step while catching up.
         public var catchUpBatch = 5_000
@@ -149,7 +151,7 @@ public final class AlertingService: Service {
                 var engine: AlertEngine
                 let processedUpTo: Int64
                 if let saved = try await store.engineState() {
-                    let state: EngineState? = try? JSONDecoder().decode(EngineState.self, from: Data(saved.state))
+                    let state: EngineState? = try? await EngineState.decode(saved.state) { ids in try await self.storedRecords(ids) }
                     if state == nil { logger.error("the saved rule engine state cannot be read; rules start afresh") }
                     engine = AlertEngine(rules: rules, state: state)
                     processedUpTo = saved.processedUpTo
@@ -173,11 +175,14 @@ public final class AlertingService: Service {
 
     private func process() async {
         guard var (engine, processedUpTo) = await start() else { return }
+        engine.defersUpdates = true
         var lastSave = ContinuousClock.now
+        /// The latest write of transitions (with the engine's state); `lastSave` also wrote the held updates.
+        var lastCommit = ContinuousClock.now
         var dirty = false
-        var heldUpdates: [AlertKey: AlertChange] = [:]
         /// Transitions not yet written, in the order made (at most `commitDelay` old).
         var pendingTransitions: [AlertChange] = []
+        var commitSpacing = configuration.commitDelay
         // Catch up with what was committed while the engine was not running.
         while !Task.isCancelled {
             guard let missed = try? await store.records(after: processedUpTo, limit: configuration.catchUpBatch), !missed.isEmpty else { break }
@@ -224,37 +229,47 @@ public final class AlertingService: Service {
             case .silences(let silences):
                 engine.set(silences: silences, now: now())
             }
-            // A firing alert's updates (count, last seen, samples) are kept back and written with the next save:
-            // with many alerts firing they would otherwise rewrite their rows and the engine state every batch.
-            // Transitions that notify or change an alert's state are written at once.
-            for change in changes where change.transition == .updated { heldUpdates[change.key] = change }
-            let transitions = changes.filter { $0.transition != .updated }
-            for change in transitions { heldUpdates[change.key] = nil }
-            pendingTransitions += transitions
-            dirty = dirty || !heldUpdates.isEmpty || !pendingTransitions.isEmpty
-            let sinceSave = ContinuousClock.now - lastSave
-            if (!pendingTransitions.isEmpty && sinceSave >= configuration.commitDelay) || (dirty && sinceSave >= configuration.saveInterval) {
-                // Transitions first: an update held for an alert is never older than a transition of that alert
-                // still pending (a transition drops the held update of its alert).
-                await commit(pendingTransitions + Array(heldUpdates.values), engine, processedUpTo)
+            // A firing alert's updates (count, last seen, samples) are kept back and written with the next save
+            // (`saveInterval`): with thousands of alerts firing, rewriting their rows (and encoding their detail)
+            // with every commit of transitions cost more than the engine. Transitions that notify or change an
+            // alert's state are written within `commitDelay`, with the engine's state. (After a crash, an alert's
+            // row can show an older count until its next change: the saved state has already counted the records.)
+            pendingTransitions += changes
+            dirty = dirty || engine.hasDeferredUpdates || !pendingTransitions.isEmpty
+            let clock = ContinuousClock.now
+            let save = dirty && clock - lastSave >= configuration.saveInterval
+            if save || (!pendingTransitions.isEmpty && clock - lastCommit >= commitSpacing) {
+                // Transitions first: an alert's update is never older than its transitions.
+                await commit(save ? pendingTransitions + engine.takeUpdates() : pendingTransitions, engine, processedUpTo)
+                let done = ContinuousClock.now
+                commitSpacing = max(configuration.commitDelay, min((done - clock) * 4, .seconds(1)))
                 pendingTransitions.removeAll(keepingCapacity: true)
-                heldUpdates.removeAll(keepingCapacity: true)
-                lastSave = ContinuousClock.now
-                dirty = false
+                lastCommit = done
+                if save {
+                    lastSave = done
+                    dirty = false
+                } else {
+                    dirty = engine.hasDeferredUpdates
+                }
             }
         }
         // Stopping: keep the latest state (records processed since the last save would otherwise be read again).
-        if dirty { await commit(pendingTransitions + Array(heldUpdates.values), engine, processedUpTo) }
+        if dirty { await commit(pendingTransitions + engine.takeUpdates(), engine, processedUpTo) }
     }
 
     /// Writes the changes, their notifications and the engine state in one transaction. When that fails, the
     /// changes are lost from memory but not from the engine's point of view; the next commit carries a state that
     /// has moved on, so a failed commit is retried with its changes a few times before giving up loudly.
     private func commit(_ changes: [AlertChange], _ engine: AlertEngine, _ processedUpTo: Int64) async {
-        let rows = changes.map(rowChange)
+        // The API shows an alert's `detail` in its snake_case; one encoder for the whole commit.
+        let detailEncoder = JSONEncoder()
+        detailEncoder.keyEncodingStrategy = .convertToSnakeCase
+        detailEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let noticeEncoder = JSONEncoder()
+        let rows = changes.map { rowChange($0, detailEncoder: detailEncoder, noticeEncoder: noticeEncoder) }
         let snapshot: [UInt8]
         do {
-            snapshot = Array(try JSONEncoder().encode(engine.snapshot))
+            snapshot = try engine.snapshot.compactJSON()
         } catch {
             logger.error("cannot encode the rule engine's state", metadata: ["error": "\(error)"])
             return
@@ -280,7 +295,17 @@ public final class AlertingService: Service {
         }
     }
 
-    private func rowChange(_ change: AlertChange) -> AlertRowChange {
+    /// The records a saved snapshot names (its alerts' samples), those still stored.
+    private func storedRecords(_ ids: [Int64]) async throws -> [StoredRecord] {
+        var found: [StoredRecord] = []
+        found.reserveCapacity(ids.count)
+        for id in ids {
+            if let r = try await store.record(id: id) { found.append(r) }
+        }
+        return found
+    }
+
+    private func rowChange(_ change: AlertChange, detailEncoder: JSONEncoder, noticeEncoder: JSONEncoder) -> AlertRowChange {
         let alert = change.alert
         let rowState: AlertRowState
         switch change.transition {
@@ -290,18 +315,14 @@ public final class AlertingService: Service {
         case .cancelled: rowState = .cancelled
         }
         let searchURL = configuration.publicURL.map { base in Self.searchURL(base: base, alert: alert) }
-        // The API shows this as the alert's `detail`, in the API's snake_case.
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let detail = (try? encoder.encode(alert.notice(alertID: 0, state: change.noticeState ?? .firing, searchURL: searchURL)))
+        let detail = (try? detailEncoder.encode(alert.notice(alertID: 0, state: change.noticeState ?? .firing, searchURL: searchURL)))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return AlertRowChange(
             rule: change.key.rule, groupKey: change.key.groupKey, state: rowState, count: alert.count, startedAt: alert.startedAt,
             resolvedAt: alert.resolvedAt, detail: detail,
             notices: { id in
                 change.notices(alertID: id, searchURL: searchURL).compactMap { channel, notice in
-                    guard let json = try? JSONEncoder().encode(notice) else { return nil }
+                    guard let json = try? noticeEncoder.encode(notice) else { return nil }
                     return OutboxEntry(
                         channel: channel, idempotencyKey: notice.idempotencyKey(channel: channel), notice: String(decoding: json, as: UTF8.self))
                 }
