@@ -20,6 +20,10 @@ import Synchronization
 /// Framing errors (a length that is not a number, a frame that runs past the end) reject the whole batch with 400
 /// and store nothing: they mean a broken sender, which must not have half its batch stored and then retry it. An
 /// oversized message is cut at the listeners' frame limit and stored with the problem noted, as listeners do.
+///
+/// With `Content-Type: application/x-ndjson` (or `application/jsonl`, `application/json-lines`) the body is JSON
+/// lines instead, one object per record (`JSONLinesReader`); a bad line rejects the batch the same way, naming
+/// the line. Any other JSON type is 415; every other type (or none) is read as syslog frames.
 struct IngestRoutes: Sendable {
     let api: APIRoutes
 
@@ -40,12 +44,7 @@ struct IngestRoutes: Sendable {
         try await api.authorize(request, .ingest)
         let p = APIRoutes.parameters(request)
         let key = try Self.batchKey(p)
-        // Any type is read as syslog frames (curl sends form-urlencoded unless told) except JSON, which is not.
-        if let type = request.headers[.contentType]?.lowercased(), type.contains("json") {
-            throw APIError(
-                .unsupportedMediaType, "unsupported_media_type",
-                "send octet-counted syslog messages (Content-Type: application/syslog); JSON is not accepted here")
-        }
+        let format = try Self.bodyFormat(request.headers[.contentType])
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         if let key {
             // Already stored, or being stored by another request: answer from the mark.
@@ -56,8 +55,11 @@ struct IngestRoutes: Sendable {
         let receivedAt = SyslogTimestamp.now()
         let records: [LogRecord]
         do {
-            records = try body.withUnsafeReadableBytes { bytes throws(APIError) in
-                try Self.records(bytes, parser: parser, receivedAt: receivedAt, source: source)
+            records = try body.withUnsafeReadableBytes { bytes throws(APIError) -> [LogRecord] in
+                switch format {
+                case .syslog: return try Self.records(bytes, parser: parser, receivedAt: receivedAt, source: source)
+                case .jsonLines: return try Self.jsonLineRecords(bytes, receivedAt: receivedAt, source: source)
+                }
             }
         } catch {
             if let key { api.server.ingestInFlight.withLock { _ = $0.remove(key) } }
@@ -72,6 +74,34 @@ struct IngestRoutes: Sendable {
             throw APIError(.serviceUnavailable, "unavailable", "the server is shutting down; nothing was stored, send the batch again")
         case .lost:
             throw APIError(.serviceUnavailable, "unavailable", "the store failed while the server shut down; send the batch again")
+        }
+    }
+
+    enum BodyFormat { case syslog, jsonLines }
+
+    static let jsonLinesTypes: Set<String> = ["application/x-ndjson", "application/jsonl", "application/json-lines"]
+
+    /// Any type is read as syslog frames (curl sends form-urlencoded unless told) except JSON: JSON lines under
+    /// their types, any other JSON refused.
+    static func bodyFormat(_ contentType: String?) throws(APIError) -> BodyFormat {
+        guard let contentType else { return .syslog }
+        let type = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        if jsonLinesTypes.contains(type) { return .jsonLines }
+        if type.contains("json") {
+            throw APIError(
+                .unsupportedMediaType, "unsupported_media_type",
+                "send octet-counted syslog messages (Content-Type: application/syslog) or JSON lines, one object per line "
+                    + "(Content-Type: application/x-ndjson); \(type.prefix(100)) is not accepted here")
+        }
+        return .syslog
+    }
+
+    /// The records of a JSON-lines body; a bad line names its number and what is wrong with it.
+    static func jsonLineRecords(_ bytes: UnsafeRawBufferPointer, receivedAt: SyslogTimestamp, source: String?) throws(APIError) -> [LogRecord] {
+        do {
+            return try JSONLinesReader.records(bytes, receivedAt: receivedAt, source: source, maxMessageBytes: maxMessageBytes)
+        } catch {
+            throw APIError(.badRequest, "invalid_body", "\(error.description); nothing was stored")
         }
     }
 

@@ -97,6 +97,14 @@ enum SyslogFuzzInvariants {
         // (b) The parser on the whole input as one frame (what a UDP datagram is).
         let whole = parser.parse(input, receivedAt: receivedAt)
         out += recordViolations(whole, checkJSON: true).map { "whole input: \($0)" }
+
+        // (c) The same bytes as a JSON-lines ingest body: a clear error or records, never a crash; every record
+        // it accepts keeps the parser's promises.
+        if let records = try? input.withUnsafeBytes({ try JSONLinesReader.records($0, receivedAt: receivedAt, source: nil, maxMessageBytes: maxFrameSize) }) {
+            for (n, record) in records.prefix(4).enumerated() {
+                out += recordViolations(record, checkJSON: false).map { "JSON line record \(n): \($0)" }
+            }
+        }
         return out
     }
 
