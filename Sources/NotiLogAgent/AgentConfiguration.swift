@@ -7,18 +7,19 @@ import Yams
 public struct AgentConfiguration: Sendable {
     public struct Output: Sendable, Hashable {
         /// `http://` or `https://` (the server's acknowledged ingest), or plain syslog to any RFC 5424 receiver:
-        /// `syslog+tcp://HOST:PORT`, `syslog+udp://HOST:PORT` (`syslog+tls://` is not built yet).
+        /// `syslog+tcp://HOST:PORT`, `syslog+udp://HOST:PORT`, `syslog+tls://HOST:PORT` (RFC 5425).
         public var url = "http://127.0.0.1:8514"
         public var token: String?
         public var tokenFile: String?
-        /// CA certificates (PEM) for https:// and syslog+tls://.
+        /// CA certificates (PEM) for https:// and syslog+tls:// (default: the system's).
         public var caFile: String?
-        /// A client certificate and key (PEM) for receivers that ask for one.
+        /// A client certificate and its key (PEM), both or neither (`cert_file`, `key_file`), for https:// and
+        /// syslog+tls:// receivers that ask for one.
         public var clientCertificateFile: String?
         public var clientKeyFile: String?
         public var timeout: Duration = .seconds(30)
 
-        public static let schemes = ["http://", "https://", "syslog+tcp://", "syslog+udp://"]
+        public static let schemes = ["http://", "https://", "syslog+tcp://", "syslog+udp://", "syslog+tls://"]
 
         /// The URL's scheme without `://` (`https`, `syslog+tcp`).
         public var scheme: String { String(url.prefix { $0 != ":" }) }
@@ -35,6 +36,9 @@ public struct AgentConfiguration: Sendable {
     public var output = Output()
     public var batch = Batcher.Limits()
     public var spoolMaxBytes: Int64 = 256 << 20
+    /// How often the agent sends its own figures as a record (`metrics_interval`; 60 s by default; nil, written
+    /// `0`, sends none — they are still in `status.json`).
+    public var metricsInterval: Duration? = .seconds(60)
     public var files: [FileSource.Configuration] = []
     /// The journald source; nil when the configuration has no `journald:` section.
     public var journald: JournalSource.Configuration?
@@ -194,7 +198,7 @@ public struct AgentConfiguration: Sendable {
         }
 
         mutating func root(_ node: Node, _ c: inout AgentConfiguration) {
-            let keys: Set<String> = ["agent_id", "hostname", "state_dir", "output", "batch", "spool", "files", "journald", "watch"]
+            let keys: Set<String> = ["agent_id", "hostname", "state_dir", "output", "batch", "spool", "files", "journald", "watch", "metrics_interval"]
             for (key, value) in mapping(node, "", known: keys) {
                 switch key {
                 case "agent_id":
@@ -205,6 +209,16 @@ public struct AgentConfiguration: Sendable {
                 case "state_dir": if let s = string(value, key) { c.stateDirectory = s }
                 case "output": output(value, &c.output)
                 case "batch": batch(value, &c.batch)
+                case "metrics_interval":
+                    // 0 (or off) sends no metrics records; otherwise at least a second apart.
+                    let t = text(value) ?? ""
+                    if ["off", "no", "false"].contains(t.lowercased()) || DurationText.parse(t) == .zero {
+                        c.metricsInterval = nil
+                    } else if let d = DurationText.parse(t), d >= .seconds(1) {
+                        c.metricsInterval = d
+                    } else {
+                        problem(key, "expected a duration of at least 1s, such as 60s or 5m, or 0 to send no metrics records")
+                    }
                 case "spool":
                     for (k, v) in mapping(value, "spool", known: ["max_size"]) where k == "max_size" {
                         if let n = size(v, "spool.max_size", atLeast: 1 << 20) { c.spoolMaxBytes = n }
@@ -225,29 +239,54 @@ public struct AgentConfiguration: Sendable {
         }
 
         mutating func output(_ node: Node, _ o: inout Output) {
-            let keys: Set<String> = ["url", "token", "token_file", "ca_file", "client_cert_file", "client_key_file", "timeout"]
-            for (k, v) in mapping(node, "output", known: keys) {
+            let keys: Set<String> = ["url", "token", "token_file", "ca_file", "cert_file", "key_file", "timeout"]
+            let pairs = mapping(node, "output", known: keys)
+            let given = Set(pairs.map(\.0))
+            let before = problems.count
+            for (k, v) in pairs {
                 let key = "output.\(k)"
                 switch k {
                 case "url":
                     guard let s = string(v, key) else { continue }
                     guard Output.schemes.contains(where: { s.hasPrefix($0) }), let u = URL(string: s), u.host != nil else {
-                        let tls = s.hasPrefix("syslog+tls://") ? " (syslog+tls:// is not supported yet: use https:// to a NotiLog server)" : ""
-                        problem(key, "\"\(s)\" is not an http(s):// URL of a NotiLog server or a syslog+tcp:// or syslog+udp:// HOST:PORT\(tls)")
+                        problem(
+                            key,
+                            "\"\(s)\" is not an http(s):// URL of a NotiLog server or a syslog+tcp://, syslog+udp:// or syslog+tls:// HOST:PORT")
                         continue
                     }
-                    if s.hasPrefix("syslog+"), u.port == nil { problem(key, "\"\(s)\" needs a port (syslog+tcp://HOST:514)") }
+                    if s.hasPrefix("syslog+"), u.port == nil { problem(key, "\"\(s)\" needs a port (syslog+tcp://HOST:514, syslog+tls://HOST:6514)") }
                     o.url = s
-                case "client_cert_file": o.clientCertificateFile = string(v, key)
-                case "client_key_file": o.clientKeyFile = string(v, key)
+                case "cert_file": o.clientCertificateFile = readableFile(v, key)
+                case "key_file": o.clientKeyFile = readableFile(v, key)
                 case "token": o.token = string(v, key)
                 case "token_file": o.tokenFile = string(v, key)
-                case "ca_file": o.caFile = string(v, key)
+                case "ca_file": o.caFile = readableFile(v, key)
                 case "timeout": if let d = duration(v, key) { o.timeout = d }
                 default: break
                 }
             }
             if o.token != nil, o.tokenFile != nil { problem("output.token", "give token or token_file, not both") }
+            if given.contains("cert_file"), !given.contains("key_file") {
+                problem("output.key_file", "required with cert_file (the client certificate's private key, PEM)")
+            } else if given.contains("key_file"), !given.contains("cert_file") {
+                problem("output.cert_file", "required with key_file (the client certificate, PEM)")
+            }
+            // Certificates with a plain-text output are a mistake worth hearing about (unless the url itself is wrong).
+            if problems.count == before, !(o.scheme == "https" || o.scheme == "syslog+tls") {
+                for name in ["ca_file", "cert_file", "key_file"] where given.contains(name) {
+                    problem("output.\(name)", "applies to https:// and syslog+tls:// only, and the url is \(o.scheme)://")
+                }
+            }
+        }
+
+        /// A file path the agent can read now (certificates, keys).
+        mutating func readableFile(_ node: Node, _ key: String) -> String? {
+            guard let path = string(node, key) else { return nil }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                problem(key, "cannot read \(path)")
+                return nil
+            }
+            return path
         }
 
         mutating func batch(_ node: Node, _ b: inout Batcher.Limits) {

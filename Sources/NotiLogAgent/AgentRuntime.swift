@@ -24,6 +24,11 @@ public final class AgentRuntime: Service, Sendable {
     private let pendingLosses = LossInbox()
     private let stopping = Mutex(false)
     private let startedAt = SyslogTimestamp.now()
+    private let startInstant = ContinuousClock.now
+    /// Records read so far, by source kind (the rest of the metrics come from delivery and the spool).
+    private let readCounts = Mutex(AgentMetrics.Counters())
+    /// The totals at the last metrics record, and when it was made.
+    private let lastReport: Mutex<(counters: AgentMetrics.Counters, at: ContinuousClock.Instant)>
 
     public init(configuration c: AgentConfiguration, logger: Logger) throws {
         configuration = c
@@ -43,6 +48,7 @@ public final class AgentRuntime: Service, Sendable {
         files = try c.files.map { try FileSource(configuration: $0, hostname: c.hostname, positions: positions) }
         journal = try c.journald.map { try JournalSource(configuration: $0, positions: positions, logger: logger) }
         watcher = c.watch.isEmpty ? nil : ProcessWatcher(configuration: c.watch, hostname: c.hostname)
+        lastReport = Mutex((AgentMetrics.Counters(), startInstant))
     }
 
     public func run() async throws {
@@ -79,21 +85,33 @@ public final class AgentRuntime: Service, Sendable {
         let watchdog = Self.watchdogInterval()
         var lastWatchdog = ContinuousClock.now
         var lastStatus = ContinuousClock.now - .seconds(60)
+        var metricsSchedule = MetricsSchedule(interval: configuration.metricsInterval, start: startInstant)
         while !stopping.withLock({ $0 }) {
             var read = 0
             if let journal {
                 let entries = journal.poll()
                 read += entries.count
                 batcher.add(entries)
+                if !entries.isEmpty { readCounts.withLock { $0.readJournal += Int64(entries.count) } }
             }
+            var fromFiles = 0
             for source in files {
                 let entries = source.poll()
-                read += entries.count
+                fromFiles += entries.count
                 batcher.add(entries)
             }
-            if let watcher { batcher.add(watcher.poll()) }
+            read += fromFiles
+            if fromFiles > 0 { readCounts.withLock { $0.readFiles += Int64(fromFiles) } }
+            if let watcher {
+                let entries = watcher.poll()
+                batcher.add(entries)
+                if !entries.isEmpty { readCounts.withLock { $0.readWatch += Int64(entries.count) } }
+            }
             for losses in pendingLosses.take() {
                 batcher.add([lossEntry(losses)])
+            }
+            if metricsSchedule.isDue() {
+                batcher.add([metrics(report: true).entry(hostname: configuration.hostname, at: .now())])
             }
             batcher.flushIfDue()
             let now = ContinuousClock.now
@@ -148,7 +166,39 @@ public final class AgentRuntime: Service, Sendable {
         return AgentEntry(record: record, sourceKey: "agent", position: nil)
     }
 
-    // MARK: Status
+    // MARK: Metrics and status
+
+    /// The agent's figures now. `report`: they go into a metrics record, so the next record's "since the last
+    /// report" counts start here.
+    func metrics(report: Bool = false) -> AgentMetrics {
+        let d = delivery.figures
+        let s = spool.figures
+        let losses = spool.lossesSinceOpen
+        var m = AgentMetrics()
+        var total = readCounts.withLock { $0 }
+        total.sentRecords = d.sentRecords
+        total.sentBatches = d.sentBatches
+        total.retries = d.failedAttempts
+        total.droppedRecords = Int64(losses.droppedRecords)
+        total.droppedBatches = Int64(losses.droppedSegments)
+        total.quarantinedBatches = Int64(losses.quarantinedSegments)
+        m.total = total
+        let now = ContinuousClock.now
+        let last = lastReport.withLock { r in
+            defer { if report { r = (total, now) } }
+            return r
+        }
+        m.sinceLastReport = total.since(last.counters)
+        m.interval = now - last.at
+        m.uptime = now - startInstant
+        m.spoolBytes = s.bytes
+        m.spoolBatches = s.segments
+        if let t = d.lastAcknowledgedAt ?? state.acknowledgedAt {
+            m.lastAcknowledgedAge = .nanoseconds(max(0, SyslogTimestamp.now().nanosecondsSinceEpoch - t))
+        }
+        (m.residentBytes, m.cpuSeconds) = AgentMetrics.processFigures()
+        return m
+    }
 
     /// `STATE-DIR/status.json`, rewritten every two seconds and at stop (read by `notilog-agent status`).
     public var statusPath: String { configuration.stateDirectory + "/status.json" }
@@ -191,10 +241,20 @@ public final class AgentRuntime: Service, Sendable {
             "started_at": startedAt.description, "updated_at": SyslogTimestamp.now().description, "output": output,
             "spool": ["batches": s.segments, "bytes": s.bytes, "oldest_batch": s.oldestSequence.map { Int($0) } ?? -1, "max_bytes": spool.maxBytes],
             "last_acknowledged_batch": Int(state.lastAcknowledged), "pending_records": batcher.pendingRecords, "sources": sources,
+            "metrics": metricsStatus(),
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: status, options: [.sortedKeys, .prettyPrinted]) else { return }
         let temporary = statusPath + ".tmp"
         if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, statusPath) }
+    }
+}
+
+extension AgentRuntime {
+    /// `status.json`'s `metrics`: the figures since start, and how often they are sent (`report_every_seconds`, 0: never).
+    func metricsStatus() -> [String: Any] {
+        var o = metrics().statusObject
+        o["report_every_seconds"] = configuration.metricsInterval.map { AgentMetrics.secondsValue($0) } ?? 0
+        return o
     }
 }
 

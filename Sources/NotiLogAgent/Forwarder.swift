@@ -26,7 +26,10 @@ public struct HTTPIngestForwarder: Forwarder {
     public let token: String?
     public let client: HTTPClient
 
-    public init(url: String, agentID: String, token: String?, caFile: String? = nil, timeout: Duration = .seconds(30)) {
+    public init(
+        url: String, agentID: String, token: String?, caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+        timeout: Duration = .seconds(30)
+    ) {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
@@ -36,6 +39,8 @@ public struct HTTPIngestForwarder: Forwarder {
         client.timeout = timeout
         client.connectTimeout = .seconds(10)
         client.caFile = caFile
+        client.clientCertificateFile = certificateFile
+        client.clientKeyFile = keyFile
         client.userAgent = "notilog-agent"
         client.maxResponseBytes = 1 << 20
         self.client = client

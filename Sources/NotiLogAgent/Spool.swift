@@ -49,6 +49,8 @@ public final class Spool: Sendable {
         var segments: [(sequence: UInt64, bytes: Int64)] = []
         var bytes: Int64 = 0
         var losses = Losses()
+        /// Every loss since the spool was opened (never reset; the agent's metrics).
+        var lossesSinceOpen = Losses()
         /// The newest positions written (for sources resuming after a restart).
         var newestPositions: SourcePositions = [:]
     }
@@ -136,6 +138,8 @@ public final class Spool: Sendable {
             state.withLock { s in
                 s.losses.droppedSegments += 1
                 s.losses.droppedRecords += dropped?.records ?? 0
+                s.lossesSinceOpen.droppedSegments += 1
+                s.lossesSinceOpen.droppedRecords += dropped?.records ?? 0
                 if let t = dropped?.firstTime {
                     s.losses.oldestDropped = min(s.losses.oldestDropped ?? t, t)
                     s.losses.newestDropped = max(s.losses.newestDropped ?? t, t)
@@ -183,8 +187,12 @@ public final class Spool: Sendable {
                 s.segments.remove(at: i)
             }
             s.losses.quarantinedSegments += 1
+            s.lossesSinceOpen.quarantinedSegments += 1
         }
     }
+
+    /// Everything dropped and quarantined since the spool was opened (`takeDropped()` does not reset it).
+    public var lossesSinceOpen: Losses { state.withLock { $0.lossesSinceOpen } }
 
     /// What was lost since the last call (and resets the count).
     public func takeDropped() -> Losses {

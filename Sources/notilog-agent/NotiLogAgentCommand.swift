@@ -92,6 +92,7 @@ struct Validate: ParsableCommand {
         out += "  agent id: \(c.agentID)\n  hostname: \(c.hostname)\n  state: \(c.stateDirectory) (spool up to \(c.spoolMaxBytes >> 20) MiB)\n"
         out += "  output: \(c.output.url)\(c.output.token != nil || c.output.tokenFile != nil ? " with a token" : " without a token")\n"
         out += "  batches: \(c.batch.maxRecords) records / \(c.batch.maxBytes) bytes / \(c.batch.maxDelay), at once from \(c.batch.immediateSeverity.map { "\($0)" } ?? "never")\n"
+        out += "  metrics record: \(c.metricsInterval.map { "every \($0)" } ?? "off")\n"
         for (i, f) in c.files.enumerated() {
             out += "  files[\(i)]: \(f.paths.joined(separator: " "))\(f.app.map { " as \($0)" } ?? "")\n"
         }
@@ -153,6 +154,16 @@ struct Status: ParsableCommand {
         let spool = status["spool"] as? [String: Any] ?? [:]
         out += "spool: \(spool["batches"] as? Int ?? 0) batches, \(spool["bytes"] as? Int ?? 0) of \(spool["max_bytes"] as? Int ?? 0) bytes\n"
         out += "last acknowledged batch: \(status["last_acknowledged_batch"] as? Int ?? 0), pending records: \(status["pending_records"] as? Int ?? 0)\n"
+        if let m = status["metrics"] as? [String: Any] {
+            func n(_ key: String) -> Int { m[key] as? Int ?? 0 }
+            out += "since start: read \(n("read_journal")) journal entries, \(n("read_files")) file records, \(n("read_watch")) watch records;"
+            out += " sent \(n("sent_records")) records in \(n("sent_batches")) batches, \(n("retries")) retries;"
+            out += " dropped \(n("dropped_records")) records (\(n("dropped_batches")) batches), \(n("quarantined_batches")) batches quarantined\n"
+            out += "process: rss \(n("rss_bytes") >> 20) MiB, cpu \(m["cpu_seconds"] as? Double ?? 0) s"
+            if let age = m["last_ack_age_seconds"] as? Double { out += ", last acknowledgement \(age) s ago" }
+            let every = m["report_every_seconds"] as? Double ?? 0
+            out += every > 0 ? ", metrics record every \(every) s\n" : ", no metrics records (metrics_interval: 0)\n"
+        }
         for s in status["sources"] as? [[String: Any]] ?? [] {
             if s["kind"] as? String == "watch" {
                 out += "watch \(s["watch_kind"] as? String ?? "") \(s["name"] as? String ?? "?"): \(s["state"] as? String ?? "?")"

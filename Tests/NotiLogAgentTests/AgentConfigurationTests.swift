@@ -1,4 +1,5 @@
 import Foundation
+import NotiLogTestSupport
 import Testing
 
 @testable import NotiLogAgent
@@ -42,13 +43,35 @@ struct AgentConfigurationTests {
         #expect(c.watch.units == ["cron.service"] && c.watch.interval == .seconds(2) && c.watch.heartbeat == .seconds(60))
     }
 
+    @Test func theTLSSyslogOutput() throws {
+        let dir = TemporaryDirectory()
+        for name in ["ca.pem", "cert.pem", "key.pem"] { _ = FileManager.default.createFile(atPath: "\(dir.path)/\(name)", contents: Data("x".utf8)) }
+        let c = try AgentConfiguration.parse(
+            yaml: """
+                output: {url: "syslog+tls://logs.example:6514", ca_file: \(dir.path)/ca.pem, cert_file: \(dir.path)/cert.pem, key_file: \(dir.path)/key.pem, timeout: 7s}
+                """)
+        #expect(c.output.scheme == "syslog+tls" && c.output.caFile == dir.path + "/ca.pem")
+        #expect(c.output.clientCertificateFile == dir.path + "/cert.pem" && c.output.clientKeyFile == dir.path + "/key.pem")
+        let forwarder = try #require(try Forwarders.make(c.output, agentID: "a", token: nil) as? SyslogForwarder)
+        #expect(forwarder.transport == .tls && forwarder.host == "logs.example" && forwarder.port == 6514)
+        #expect(forwarder.destination == "syslog+tls://logs.example:6514")
+        #expect(forwarder.tls.caFile == dir.path + "/ca.pem" && forwarder.tls.certificateFile == dir.path + "/cert.pem" && forwarder.tls.keyFile == dir.path + "/key.pem")
+        #expect(forwarder.tls.writeTimeout == .seconds(7) && forwarder.tls.connectTimeout == .seconds(7))
+        // Without a client certificate (the CA: the system's).
+        let plain = try AgentConfiguration.parse(yaml: "output: {url: 'syslog+tls://[::1]:6514'}")
+        let v6 = try #require(try Forwarders.make(plain.output, agentID: "a", token: nil) as? SyslogForwarder)
+        #expect(v6.host == "::1" && v6.tls.caFile == nil && v6.tls.certificateFile == nil)
+    }
+
     @Test func everySettingIsRead() throws {
+        let dir = TemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: dir.path + "/ca.pem", contents: Data("x".utf8))
         let c = try AgentConfiguration.parse(
             yaml: """
                 agent_id: web-1.example:a
                 hostname: web-1
                 state_dir: /srv/agent
-                output: {url: "https://logs.example:8514/", token: secret, ca_file: /etc/ca.pem, timeout: 10s}
+                output: {url: "https://logs.example:8514/", token: secret, ca_file: \(dir.path)/ca.pem, timeout: 10s}
                 batch: {max_records: 50, max_bytes: 64KiB, max_delay: 250ms, immediate_severity: none}
                 spool: {max_size: 1GiB}
                 files:
@@ -82,7 +105,14 @@ struct AgentConfigurationTests {
         ("journald: {matches: [kernel]}", "journald.matches: \"kernel\" is not a journal match"),
         ("journald: {unit: [a]}", "journald.unit: unknown key"),
         ("journald: maybe", "journald: expected a mapping"),
-        ("output: {url: 'syslog+tls://logs:6514'}", "output.url: \"syslog+tls://logs:6514\" is not"),
+        ("output: {url: 'syslog+tls://logs'}", "output.url: \"syslog+tls://logs\" needs a port"),
+        ("output: {url: 'syslog+tls://logs:6514', cert_file: /etc/passwd}", "output.key_file: required with cert_file"),
+        ("output: {url: 'syslog+tls://logs:6514', key_file: /etc/passwd}", "output.cert_file: required with key_file"),
+        ("output: {url: 'syslog+tls://logs:6514', cert_file: /nonexistent/c.pem, key_file: /etc/passwd}", "output.cert_file: cannot read /nonexistent/c.pem"),
+        ("output: {url: 'https://logs:8514', cert_file: /etc/passwd, key_file: /nonexistent/k.pem}", "output.key_file: cannot read /nonexistent/k.pem"),
+        ("output: {url: 'syslog+tls://logs:6514', ca_file: /nonexistent/ca.pem}", "output.ca_file: cannot read /nonexistent/ca.pem"),
+        ("output: {url: 'syslog+tcp://logs:514', ca_file: /etc/passwd}", "output.ca_file: applies to https:// and syslog+tls:// only"),
+        ("output: {url: 'syslog+tls://logs:6514', client_cert_file: /etc/passwd}", "output.client_cert_file: unknown key"),
         ("output: {url: 'syslog+tcp://logs'}", "output.url: \"syslog+tcp://logs\" needs a port"),
         ("watch: {processes: [{pattern: x}]}", "watch.processes[0].name: required"),
         ("watch: {processes: [{name: a, pattern: '(['}]}", "watch.processes[0].pattern: not a valid regular expression"),

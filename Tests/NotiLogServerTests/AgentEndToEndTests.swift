@@ -170,6 +170,7 @@ struct AgentEndToEndTests {
         try """
             agent_id: journal-agent
             state_dir: \(dir.path)/agent
+            metrics_interval: 1s
             output: {url: "http://127.0.0.1:\(port)", token: "\(adminToken)"}
             batch: {max_records: 100, max_delay: 100ms}
             journald:
@@ -190,6 +191,12 @@ struct AgentEndToEndTests {
         #expect(sd?["unit"] as? String == "postgresql.service" && sd?["exe"] as? String == "/usr/lib/postgresql/bin/postgres", "\(r)")
         #expect(sd?["code_file"] as? String == "checkpointer.c" && sd?["code_line"] as? String == "812" && sd?["boot_id"] != nil)
         #expect(try await admin.records("sd.journald@32473.unit:postgresql.service").count == 500)
+        // The agent's own figures (metrics_interval: 1s), as a record of notilog-agent through the same path.
+        let metrics = try await admin.waitForRecords("app:notilog-agent msgid:METRICS sd.agent@32473.read_journal_total:500", count: 1)
+        try #require(!metrics.isEmpty, "no metrics record\n\(agent.text)")
+        let figures = ((metrics[0]["sd"] as? [String: Any])?["agent@32473"] as? [String: Any]) ?? [:]
+        #expect(metrics[0]["severity"] as? Int == 6 && figures["read_files_total"] as? String == "0", "\(metrics[0])")
+        #expect(Int(figures["rss_bytes"] as? String ?? "") ?? 0 > 0 && figures["cpu_seconds"] != nil && figures["spool_batches"] != nil, "\(figures)")
 
         // Stopped, more entries written, started again: the new ones once, nothing twice.
         agent.signal(SIGTERM)

@@ -13,3 +13,5 @@ CURLcode ccurl_setopt_off(CURL *handle, CURLoption option, curl_off_t value);
 /// For CURLOPT_WRITEFUNCTION, CURLOPT_READFUNCTION and CURLOPT_HEADERFUNCTION.
 CURLcode ccurl_setopt_data_callback(CURL *handle, CURLoption option, ccurl_data_callback callback);
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+/// For CURLINFO_ACTIVESOCKET (the socket of a CURLOPT_CONNECT_ONLY connection, for poll()).
+CURLcode ccurl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value);
