@@ -39,6 +39,30 @@ struct IngestPipelineTests {
         #expect(pipeline.counters.batches >= 5)
     }
 
+    /// A pacing subscriber holds the writer back while it is busy, but never for good: a subscriber that stays
+    /// busy delays each batch by at most `maxPacingWait`, and every record is still committed.
+    @Test func aPacingSubscriberSlowsTheWriterButNeverStopsIt() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(batchSize: 100, maxBatchDelay: .milliseconds(5)))
+        let asked = Atomic<Int>(0)
+        let token = pipeline.pace {
+            asked.wrappingAdd(1, ordering: .relaxed)
+            return true
+        }
+        let runner = Task { try await pipeline.run() }
+        #expect(pipeline.offer(Self.records(250)) == .accepted)
+        while pipeline.counters.committed < 250 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(asked.load(ordering: .relaxed) > 0)
+        // Without the pacer the writer goes on at once.
+        pipeline.stopPacing(token)
+        #expect(pipeline.offer(Self.records(50, from: 250)) == .accepted)
+        while pipeline.counters.committed < 300 { try await Task.sleep(for: .milliseconds(10)) }
+        pipeline.beginClosing()
+        try await runner.value
+        #expect(try await Self.count(store) == 300)
+    }
+
     @Test func waitingForCapacityWaitsUntilTheRecordsFit() async throws {
         let dir = TemporaryDirectory()
         let store = GatedStore(try SQLiteLogStore(directory: dir.path))

@@ -179,18 +179,23 @@ struct ThresholdWindow: Sendable, Codable {
                 i += 1
             }
         }
-        while times.count > 2 * n { dropOne(n) }
+        if times.count > 2 * n { prune(n) }
         return burst
     }
 
-    /// Removes a time that is neither among the n newest nor among the n latest arrivals: the earliest arrival
-    /// among the times older than the n newest (of n + 1 such times at least one did not arrive among the last n).
-    private mutating func dropOne(_ n: Int) {
-        let older = times.count - n
-        var victim = 0
-        for k in 1..<older where arrivals[k] < arrivals[victim] { victim = k }
-        times.remove(at: victim)
-        arrivals.remove(at: victim)
+    /// Keeps only the times among the n newest or the n latest arrivals (at most 2n; n for a stream that arrives
+    /// in order). Done once the window holds more than 2n, so each insert costs O(1) amortized.
+    private mutating func prune(_ n: Int) {
+        let newestFrom = times.count - n
+        let arrivedFrom = nextArrival - Int64(n)
+        var kept = 0
+        for k in times.indices where k >= newestFrom || arrivals[k] >= arrivedFrom {
+            times[kept] = times[k]
+            arrivals[kept] = arrivals[k]
+            kept += 1
+        }
+        times.removeLast(times.count - kept)
+        arrivals.removeLast(arrivals.count - kept)
     }
 
     mutating func keep(_ record: StoredRecord) {

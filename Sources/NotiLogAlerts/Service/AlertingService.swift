@@ -67,6 +67,9 @@ public final class AlertingService: Service {
     /// Record batches handed to the engine and not yet processed.
     private let queuedBatches = Atomic<Int>(0)
     static let maxQueuedBatches = 16
+    /// When the engine last finished a batch (nanoseconds of `ContinuousClock` since the service started).
+    private let lastProgress = Atomic<Int64>(0)
+    private let startInstant = ContinuousClock.now
 
     public init(
         rules: [Rule], store: any LogStore & AlertStore, pipeline: IngestPipeline, delivery: DeliveryWorker?,
@@ -104,6 +107,14 @@ public final class AlertingService: Service {
         // check in `process`) instead of piling up in memory (unbounded, they held 1.1 GB with 200 rules at
         // 100,000 records/s).
         let committed = pipeline.committed(bufferedBatches: 16)
+        // Half its queue waiting: the ingest writer waits for the engine (both share the CPU; reading skipped
+        // batches back from the store cost as much as evaluating them) — unless the engine has finished nothing
+        // for a second, stuck rather than slow, when batches beyond the queue are skipped and read back later.
+        let pacing = pipeline.pace { [self] in
+            guard queuedBatches.load(ordering: .relaxed) >= Self.maxQueuedBatches / 2 else { return false }
+            return sinceStart() - lastProgress.load(ordering: .relaxed) < 1_000_000_000
+        }
+        defer { pipeline.stopPacing(pacing) }
         let input = self.input
         let tickInterval = configuration.tickInterval
         let forward = Task { [self] in
@@ -198,7 +209,10 @@ public final class AlertingService: Service {
             var changes: [AlertChange] = []
             switch event {
             case .records(var batch):
-                queuedBatches.wrappingSubtract(1, ordering: .relaxed)
+                defer {
+                    queuedBatches.wrappingSubtract(1, ordering: .relaxed)
+                    lastProgress.store(sinceStart(), ordering: .relaxed)
+                }
                 guard let first = batch.first?.id, let last = batch.last?.id, last > processedUpTo else { continue }
                 if first > processedUpTo + 1 {
                     // This subscriber fell behind and the stream dropped batches: read the gap from the store.
@@ -293,6 +307,11 @@ public final class AlertingService: Service {
                 try? await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
+    }
+
+    private func sinceStart() -> Int64 {
+        let d = ContinuousClock.now - startInstant
+        return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     /// The records a saved snapshot names (its alerts' samples), those still stored.

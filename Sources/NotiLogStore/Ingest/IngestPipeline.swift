@@ -63,6 +63,8 @@ public final class IngestPipeline: Service {
         var capacityWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var subscribers: [Int: AsyncStream<[StoredRecord]>.Continuation] = [:]
         var nextSubscriber = 0
+        /// Subscribers that ask the writer to wait while they catch up (`pace(while:)`).
+        var pacers: [Int: @Sendable () -> Bool] = [:]
         var counters = Counters()
         /// Records ever queued, and ever taken into a batch: an acknowledged submission (`acks`, ascending by
         /// `end`) is committed once the batch that took its last record is.
@@ -217,6 +219,38 @@ public final class IngestPipeline: Service {
         return stream
     }
 
+    /// Lets a subscriber slow the writer down: before taking each batch the writer waits (up to
+    /// `maxPacingWait`) while `busy` says so, and records pile up in the bounded queue meanwhile (senders are
+    /// slowed as usual when it fills). For a subscriber that keeps up when given its share of the CPU — the rule
+    /// engine — this costs less than letting it fall behind and read skipped batches back from the store. `busy`
+    /// should say false when the subscriber is stuck rather than slow, so that ingest never waits on it for long.
+    public func pace(while busy: @escaping @Sendable () -> Bool) -> PacingToken {
+        state.withLock { s in
+            let id = s.nextSubscriber
+            s.nextSubscriber += 1
+            s.pacers[id] = busy
+            return PacingToken(id: id)
+        }
+    }
+
+    public func stopPacing(_ token: PacingToken) {
+        _ = state.withLock { $0.pacers.removeValue(forKey: token.id) }
+    }
+
+    public struct PacingToken: Sendable, Hashable { let id: Int }
+
+    /// The longest the writer waits for pacing subscribers before one batch.
+    static let maxPacingWait: Duration = .seconds(1)
+
+    private func waitForPacers() async {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < Self.maxPacingWait {
+            let (pacers, closing) = state.withLock { (Array($0.pacers.values), $0.closing) }
+            if closing || !pacers.contains(where: { $0() }) { return }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     // MARK: Writer
 
     public func run() async throws {
@@ -249,6 +283,7 @@ public final class IngestPipeline: Service {
 
     private func writeLoop() async {
         while true {
+            await waitForPacers()
             let batch = await nextBatch()
             guard let batch else { return }
             await commit(batch.records, acks: batch.acks)
