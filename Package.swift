@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Records, syslog parsers, framers, the RFC 5424 formatter, the query language. No I/O.
@@ -49,7 +51,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP API (Hummingbird): search, hosts, stats, health, metrics, API tokens.
+        // The HTTP API (Hummingbird): search, hosts, stats, health, metrics, API tokens, users and sessions (bcrypt), HTTPS.
         .target(
             name: "NotiLogWeb",
             dependencies: [
@@ -59,6 +61,12 @@ let package = Package(
                 "NotiLogAlerts",
                 "CCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -206,6 +214,8 @@ let package = Package(
                 "NotiLogCollector",
                 "NotiLogServer",
                 "NotiLogAlerts",
+                "NotiLogCurl",
+                "NotiLogWeb",
                 "NotiLogTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

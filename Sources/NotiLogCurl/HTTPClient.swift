@@ -62,7 +62,7 @@ public struct HTTPClient: Sendable {
         switch request.method {
         case .get: try set(ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1), "GET")
         case .post: try set(ccurl_setopt_long(handle, CURLOPT_POST, 1), "POST")
-        case .put, .delete: try set(ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue), "the method")
+        case .put, .patch, .delete: try set(ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue), "the method")
         }
         if let body = request.body {
             try set(ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "the body size")
@@ -136,7 +136,7 @@ public struct HTTPClient: Sendable {
 /// One HTTP request.
 public struct HTTPRequest: Sendable {
     public enum Method: String, Sendable {
-        case get = "GET", post = "POST", put = "PUT", delete = "DELETE"
+        case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
     }
 
     public var method: Method

@@ -32,7 +32,12 @@ extension ServerConfiguration {
     public static let environmentVariables: [(variable: String, key: String)] = [
         ("NOTILOG_CONFIG", "(the configuration file; default \(defaultPath) when it exists)"),
         ("NOTILOG_DATA_DIR", "data_dir"),
-        ("NOTILOG_HTTP", "http"),
+        ("NOTILOG_HTTP", "http (the address)"),
+        ("NOTILOG_HTTP_TLS_CERT_FILE", "http.tls.cert_file"),
+        ("NOTILOG_HTTP_TLS_KEY_FILE", "http.tls.key_file"),
+        ("NOTILOG_HTTP_SESSION_IDLE_TIMEOUT", "http.session.idle_timeout"),
+        ("NOTILOG_HTTP_SESSION_ABSOLUTE_TIMEOUT", "http.session.absolute_timeout"),
+        ("NOTILOG_ADMIN_PASSWORD", "(the first start's admin password; without it a random one goes to DATA-DIR/admin.password)"),
         ("NOTILOG_UDP", "listeners: the udp addresses"),
         ("NOTILOG_TCP", "listeners: the tcp addresses"),
         ("NOTILOG_TLS", "listeners: the tls addresses"),
@@ -162,6 +167,7 @@ extension ServerConfiguration {
         }
         set("NOTILOG_DATA_DIR", "data_dir") { $0.dataDir = $1 }
         set("NOTILOG_HTTP", "http") { $0.http = $1 }
+        applyHTTP(environment: environment)
         set("NOTILOG_INGEST_BATCH_DELAY", "ingest.batch_delay") { $0.ingest.batchDelay = $1 }
         set("NOTILOG_RETENTION_MAX_AGE", "retention.max_age") { $0.retention.maxAge = $1 }
         set("NOTILOG_RETENTION_MAX_SIZE", "retention.max_size") { $0.retention.maxSize = $1 }

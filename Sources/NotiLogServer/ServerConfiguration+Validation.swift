@@ -10,8 +10,10 @@ import NotiLogStore
 public struct ServerSettings: Sendable {
     public var dataDirectory: String
     public var listeners: [ListenerConfiguration]
-    /// Where the HTTP API will listen (not served yet).
+    /// Where the HTTP API listens.
     public var http: HostPort
+    /// HTTPS and sign-in sessions.
+    public var httpSettings = HTTPSettings()
     public var ingest: IngestPipeline.Configuration
     public var maintenance: StoreMaintenance.Configuration
     public var timeZone: TimeZone
@@ -93,12 +95,16 @@ private struct Validator {
         let (timeZone, parsers) = self.zones()
         let (alerting, alertingProblems) = c.alerting(checkFiles: checkFiles)
         problems += alertingProblems
+        let (httpSettings, httpProblems) = c.httpSettings(checkFiles: checkFiles)
+        problems += httpProblems
         guard let http, let timeZone, let parsers else { return nil }
         var maintenance = StoreMaintenance.Configuration()
         maintenance.retention = retention
-        return ServerSettings(
+        var settings = ServerSettings(
             dataDirectory: dataDirectory, listeners: listeners, http: http, ingest: ingest, maintenance: maintenance,
             timeZone: timeZone, parsers: parsers, alerting: alerting)
+        settings.httpSettings = httpSettings
+        return settings
     }
 
     // MARK: Values

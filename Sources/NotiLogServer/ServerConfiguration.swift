@@ -17,7 +17,7 @@
 ///     certificate: /etc/notilog/tls/server.crt
 ///     key: /etc/notilog/tls/server.key
 ///     client_ca: /etc/notilog/tls/clients-ca.crt
-/// http: "127.0.0.1:8514"
+/// http: "127.0.0.1:8514"                # or a mapping: address, tls {cert_file, key_file}, session
 /// ingest: {queue_capacity: 100000, batch_size: 5000, batch_delay: 200ms}
 /// retention: {max_age: 30d, max_size: 20GB}
 /// time_zone: UTC
@@ -30,8 +30,14 @@ public struct ServerConfiguration: Sendable, Hashable, Codable {
     public var dataDir: String?
     /// Syslog listeners; nil means the defaults (UDP and TCP on 0.0.0.0:5514).
     public var listeners: [Listener]?
-    /// The HTTP API's address (served by a later release; checked already).
+    /// The HTTP API's address (`http:` as a string, or `http.address`).
     public var http: String?
+    /// `http.tls`: serve the UI and API over HTTPS with these PEM files.
+    public var httpTLS: HTTPTLS?
+    /// `http.session`: how long sign-ins last.
+    public var httpSession = HTTPSession()
+    /// The first start's password for the user `admin` (`NOTILOG_ADMIN_PASSWORD` only, never the file).
+    public var adminPassword: String?
     public var ingest: Ingest
     public var retention: Retention
     /// Zone for RFC 3164 senders whose messages carry no offset (an IANA name such as `Europe/Berlin`).
@@ -228,13 +234,13 @@ public struct ServerConfiguration: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dataDir = try c.lenient(.dataDir, "a directory path", decoder)
         listeners = try c.lenientList(.listeners, "a listener (a mapping with udp, tcp or tls)", decoder)
-        http = try c.lenient(.http, "HOST:PORT", decoder)
         ingest = try c.lenient(.ingest, "a mapping", decoder) ?? Ingest()
         retention = try c.lenient(.retention, "a mapping", decoder) ?? Retention()
         timeZone = try c.lenient(.timeZone, "a time zone name", decoder)
         sourceTimeZones = try c.lenientList(.sourceTimeZones, "a mapping with match and zone", decoder)
         rulesDir = try c.lenient(.rulesDir, "a directory path", decoder)
         publicURL = try c.lenient(.publicURL, "a URL (https://logs.example.com)", decoder)
+        try decodeHTTP(c, decoder)
         // `rules` and `channels` are taken from the YAML as text (`parse(yaml:)`) and checked by their own readers.
     }
 }

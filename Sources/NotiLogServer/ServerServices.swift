@@ -79,6 +79,14 @@ public func buildServices(
     } catch {
         throw ServerError(.store, "cannot create the admin API token in \(settings.dataDirectory)", underlying: error)
     }
+    var authLogger = logger
+    authLogger[metadataKey: "component"] = "auth"
+    let users = UserAuthority(store: store, configuration: settings.httpSettings.sessions)
+    do {
+        _ = try await users.bootstrapAdmin(dataDirectory: settings.dataDirectory, password: settings.httpSettings.adminPassword, logger: authLogger)
+    } catch {
+        throw ServerError(.store, "cannot create the user admin in \(settings.dataDirectory)", underlying: error)
+    }
     // Alerting: notifiers per channel, the delivery worker on the outbox, the rule engine on committed records.
     var alertsLogger = logger
     alertsLogger[metadataKey: "component"] = "alerts"
@@ -127,11 +135,13 @@ public func buildServices(
         store: store, service: alerting, catalog: catalog, channels: channels.mapValues(\.type), testChannel: testChannel)
 
     let api = APIServer(
-        configuration: .init(host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current),
+        configuration: .init(
+            host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current, tls: settings.httpSettings.tls,
+            publicURL: settings.alerting.publicURL),
         sources: .init(
             store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path, alerting: alertingSources,
             parsers: settings.parsers),
-        tokens: tokens, logger: logger)
+        tokens: tokens, users: users, logger: logger)
     let readiness = ServerReadiness(listeners: listeners, api: api, pipeline: pipeline, storePath: store.path, logger: logger)
     var services: [any Service] = [maintenance, pipeline, delivery, alerting]
     services += listeners as [any Service]

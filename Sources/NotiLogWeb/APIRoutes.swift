@@ -5,7 +5,8 @@ import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
 
-/// The endpoints. Each handler checks its token's scope first, then reads its parameters; every answer is JSON.
+/// The endpoints. Each handler checks who asks and what they may do first (`authorize(_:for:)`: a token or a
+/// session, and its role), then reads its parameters; every answer is JSON.
 struct APIRoutes: Sendable {
     let server: APIServer
     var store: any LogStore { server.sources.store }
@@ -23,6 +24,8 @@ struct APIRoutes: Sendable {
         v1.get("tokens") { request, _ in try await self.listTokens(request) }
         v1.post("tokens") { request, context in try await self.createToken(request, context) }
         v1.delete("tokens/:id") { request, context in try await self.revokeToken(request, context) }
+        SessionRoutes(api: self).register(on: v1)
+        UserRoutes(api: self).register(on: v1)
         IngestRoutes(api: self).register(on: v1)
         if let alerting = server.sources.alerting {
             AlertRoutes(api: self, alerting: alerting).register(on: v1)
@@ -31,6 +34,7 @@ struct APIRoutes: Sendable {
 
     // MARK: Helpers
 
+    /// The token-only check (HTTP ingest): a bearer token with `scope`.
     @discardableResult
     func authorize(_ request: Request, _ scope: TokenScope) async throws(APIError) -> APIToken {
         try await server.tokens.authorize(request.headers[.authorization], needs: scope)
@@ -109,7 +113,7 @@ struct APIRoutes: Sendable {
     }
 
     func logs(_ request: Request) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         let p = Self.parameters(request)
         let query = try Self.query(p)
         let limit = try Self.integer(p, "limit", default: 100, in: 1...10_000)
@@ -138,7 +142,7 @@ struct APIRoutes: Sendable {
     }
 
     func log(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         guard let id = context.parameters.get("id", as: Int64.self) else {
             throw APIError(.notFound, "not_found", "no record with id '\(context.parameters.get("id") ?? "")'")
         }
@@ -153,7 +157,7 @@ struct APIRoutes: Sendable {
     }
 
     func hosts(_ request: Request) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         let hosts: [HostSummary]
         do {
             hosts = try await store.hosts()
@@ -171,7 +175,7 @@ struct APIRoutes: Sendable {
     }
 
     func stats(_ request: Request) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         let p = Self.parameters(request)
         let now = SyslogTimestamp.now()
         let query: Query
@@ -220,7 +224,7 @@ struct APIRoutes: Sendable {
     // MARK: Operations
 
     func status(_ request: Request) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         let figures: StoreFigures
         do {
             figures = try await store.figures()
@@ -275,7 +279,7 @@ struct APIRoutes: Sendable {
     }
 
     func metrics(_ request: Request) async throws -> Response {
-        try await authorize(request, .read)
+        try await authorize(request, for: .read)
         let figures = try? await store.figures()
         var listeners: [(String, String, ListenerCounters.Snapshot)] = []
         for l in server.sources.listeners {
@@ -301,7 +305,7 @@ struct APIRoutes: Sendable {
     }
 
     func listTokens(_ request: Request) async throws -> Response {
-        try await authorize(request, .admin)
+        try await authorize(request, for: .admin)
         do {
             return Self.json(.object([("tokens", .array(try await server.tokens.store.tokens().map { Self.tokenJSON($0) }))]))
         } catch {
@@ -315,7 +319,7 @@ struct APIRoutes: Sendable {
     }
 
     func createToken(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await authorize(request, .admin)
+        try await authorize(request, for: .admin)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard let new = try? JSONDecoder().decode(NewToken.self, from: Data(buffer: body)) else {
             throw APIError(.badRequest, "invalid_parameter", #"expected a JSON body {"name": "...", "scope": "read|ingest|admin"}"#)
@@ -336,7 +340,7 @@ struct APIRoutes: Sendable {
     }
 
     func revokeToken(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await authorize(request, .admin)
+        try await authorize(request, for: .admin)
         guard let id = context.parameters.get("id", as: Int64.self) else {
             throw APIError(.notFound, "not_found", "no token with id '\(context.parameters.get("id") ?? "")'")
         }

@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import NotiLogCollector
 import NotiLogCore
 import NotiLogStore
@@ -9,18 +12,37 @@ import ServiceLifecycle
 import Synchronization
 
 /// The HTTP API under `/api/v1` (and Prometheus metrics at `/metrics`), served by Hummingbird as one service of
-/// the server's group. Every endpoint but `GET /api/v1/healthz` needs a bearer token (see `TokenAuthority`).
+/// the server's group, over HTTPS when given a certificate. Every endpoint but `GET /api/v1/healthz` and sign-in
+/// needs a bearer token (see `TokenAuthority`) or a session cookie (see `UserAuthority`).
 public final class APIServer: Service {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
         public var version: String
+        /// Serve HTTPS with this (certificate and key); nil serves plain HTTP. Session cookies are `Secure` then.
+        public var tls: TLSConfiguration?
+        /// The address users reach the UI at (`public_url`), when known: its origin is accepted as well as the
+        /// `Host` header's (a proxy may rewrite `Host`), and an https one makes session cookies `Secure` behind a
+        /// proxy that ends TLS.
+        public var publicURL: String?
 
-        public init(host: String, port: Int, version: String) {
+        public init(host: String, port: Int, version: String, tls: TLSConfiguration? = nil, publicURL: String? = nil) {
             self.host = host
             self.port = port
             self.version = version
+            self.tls = tls
+            self.publicURL = publicURL
         }
+
+        /// `https://logs.example.com` of `publicURL` (scheme and authority, lower case).
+        var publicOrigin: String? {
+            guard let url = publicURL?.lowercased(), let schemeEnd = url.range(of: "://") else { return nil }
+            let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            return authority.isEmpty ? nil : String(url[..<schemeEnd.upperBound]) + authority
+        }
+
+        /// Session cookies carry `Secure`: the server speaks HTTPS, or users reach it through an https URL.
+        var secureCookies: Bool { tls != nil || publicOrigin?.hasPrefix("https://") == true }
     }
 
     /// What the API reads from: the store, and the live counters of the services beside it.
@@ -51,6 +73,7 @@ public final class APIServer: Service {
 
     public let configuration: Configuration
     public let tokens: TokenAuthority
+    public let users: UserAuthority
     let sources: Sources
     let startedAt = SyslogTimestamp.now()
     /// Agents' batches being committed by `POST /ingest` (a second copy waits for the first).
@@ -58,10 +81,11 @@ public final class APIServer: Service {
     private let logger: Logger
     private let bound = SettledValue<SocketAddress>()
 
-    public init(configuration: Configuration, sources: Sources, tokens: TokenAuthority, logger: Logger) {
+    public init(configuration: Configuration, sources: Sources, tokens: TokenAuthority, users: UserAuthority, logger: Logger) {
         self.configuration = configuration
         self.sources = sources
         self.tokens = tokens
+        self.users = users
         self.logger = logger
     }
 
@@ -83,15 +107,28 @@ public final class APIServer: Service {
         APIRoutes(server: self).register(on: router)
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
+        var server: HTTPServerBuilder = .http1()
+        if let tls = configuration.tls {
+            do {
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            } catch {
+                settle(nil)
+                throw APIError(.internalServerError, "internal", "cannot serve HTTPS: \(error)")
+            }
+        }
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "NotiLog"),
             onServerRunning: { [weak self] channel in
                 guard let self else { return }
                 self.settle(channel.localAddress)
                 self.logger.info(
                     "HTTP API ready",
-                    metadata: ["http.address": "\(channel.localAddress.map(Self.describe) ?? "\(self.configuration.host):\(self.configuration.port)")"])
+                    metadata: [
+                        "http.address": "\(channel.localAddress.map(Self.describe) ?? "\(self.configuration.host):\(self.configuration.port)")",
+                        "http.scheme": "\(self.configuration.tls == nil ? "http" : "https")",
+                    ])
             },
             logger: httpLogger)
         do {

@@ -72,7 +72,7 @@ struct AlertRoutes: Sendable {
     }
 
     func alerts(_ request: Request) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let p = APIRoutes.parameters(request)
         let limit = try APIRoutes.integer(p, "limit", default: 100, in: 1...1000)
         let before = try p["before"].map { text throws(APIError) -> Int64 in
@@ -91,7 +91,7 @@ struct AlertRoutes: Sendable {
     }
 
     func alert(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let id = try Self.id(context, "alert")
         do {
             guard let row = try await alerting.store.alert(id: id) else { throw APIError(.notFound, "not_found", "no alert with id \(id)") }
@@ -116,10 +116,10 @@ struct AlertRoutes: Sendable {
     }
 
     func acknowledge(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
+        let principal = try await api.authorize(request, for: .edit)
         let id = try Self.id(context, "alert")
         do {
-            guard let row = try await alerting.store.acknowledgeAlert(id: id, by: token.name, at: .now()) else {
+            guard let row = try await alerting.store.acknowledgeAlert(id: id, by: principal.name, at: .now()) else {
                 throw APIError(.notFound, "not_found", "no alert with id \(id)")
             }
             return APIRoutes.json(Self.alertJSON(row))
@@ -185,47 +185,47 @@ struct AlertRoutes: Sendable {
     }
 
     func rules(_ request: Request) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let entries = await alerting.catalog.entries
         return APIRoutes.json(.object([("rules", .array(entries.map { Self.ruleJSON($0) }))]))
     }
 
     func rule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let name = Self.name(context)
         guard let entry = await alerting.catalog.entry(named: name) else { throw APIError(.notFound, "not_found", "no rule named \"\(name)\"") }
         return APIRoutes.json(Self.ruleJSON(entry, definition: true))
     }
 
     func createRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
+        let principal = try await api.authorize(request, for: .edit)
         let text = try await Self.definition(request, context)
-        let entry = try await change { try await alerting.catalog.create(definition: text, by: token.name) }
+        let entry = try await change { try await alerting.catalog.create(definition: text, by: principal.name) }
         return APIRoutes.json(Self.ruleJSON(entry, definition: true), status: .created)
     }
 
     func replaceRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
+        let principal = try await api.authorize(request, for: .edit)
         let text = try await Self.definition(request, context)
-        let entry = try await change { try await alerting.catalog.replace(name: Self.name(context), definition: text, by: token.name) }
+        let entry = try await change { try await alerting.catalog.replace(name: Self.name(context), definition: text, by: principal.name) }
         return APIRoutes.json(Self.ruleJSON(entry, definition: true))
     }
 
     func deleteRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await api.authorize(request, .admin)
+        try await api.authorize(request, for: .edit)
         let name = Self.name(context)
         try await change { try await alerting.catalog.delete(name: name) }
         return APIRoutes.json(.object([("deleted", .string(name))]))
     }
 
     func toggleRule(_ request: Request, _ context: APIRequestContext, enabled: Bool) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
-        let entry = try await change { try await alerting.catalog.setEnabled(name: Self.name(context), enabled, by: token.name) }
+        let principal = try await api.authorize(request, for: .edit)
+        let entry = try await change { try await alerting.catalog.setEnabled(name: Self.name(context), enabled, by: principal.name) }
         return APIRoutes.json(Self.ruleJSON(entry))
     }
 
     func reload(_ request: Request) async throws -> Response {
-        try await api.authorize(request, .admin)
+        try await api.authorize(request, for: .edit)
         do {
             let rules = try await alerting.catalog.reloadFiles()
             let entries = await alerting.catalog.entries
@@ -260,7 +260,7 @@ struct AlertRoutes: Sendable {
     /// `POST /rules/test`: replays stored records through a rule and answers with when it would have fired and
     /// resolved (`RuleReplay`).
     func testRule(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let body = try await request.body.collect(upTo: min(context.maxUploadSize, 256 * 1024))
         guard let test = try? JSONDecoder().decode(RuleTest.self, from: Data(buffer: body)) else {
             throw APIError(.badRequest, "invalid_parameter", #"expected a JSON body {"rule": "NAME"} or {"definition": "YAML"}, with "since": "24h""#)
@@ -332,7 +332,7 @@ struct AlertRoutes: Sendable {
     }
 
     func silences(_ request: Request) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let all = APIRoutes.parameters(request)["all"].map { $0 == "1" || $0 == "true" } ?? false
         do {
             let rows = try await alerting.store.silences(includeExpired: all, at: .now())
@@ -358,7 +358,7 @@ struct AlertRoutes: Sendable {
     }
 
     func addSilence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
+        let principal = try await api.authorize(request, for: .edit)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard let new = try? JSONDecoder().decode(NewSilence.self, from: Data(buffer: body)) else {
             throw APIError(
@@ -387,10 +387,10 @@ struct AlertRoutes: Sendable {
             }
             ends = SyslogTimestamp(seconds: now.seconds + d.seconds, nanoseconds: now.nanoseconds, fractionDigits: 6)
         }
-        let silence = Silence(id: 0, matchers: matchers, startsAt: now, endsAt: ends, comment: new.comment ?? "", createdBy: token.name)
+        let silence = Silence(id: 0, matchers: matchers, startsAt: now, endsAt: ends, comment: new.comment ?? "", createdBy: principal.name)
         do {
             let row = try await alerting.store.addSilence(
-                SilenceRow(matchers: silence.matchersJSON, startsAt: now, endsAt: ends, comment: silence.comment, createdBy: token.name, createdAt: now))
+                SilenceRow(matchers: silence.matchersJSON, startsAt: now, endsAt: ends, comment: silence.comment, createdBy: principal.name, createdAt: now))
             try await refreshSilences()
             return APIRoutes.json(Self.silenceJSON(row), status: .created)
         } catch let error as StoreError {
@@ -399,7 +399,7 @@ struct AlertRoutes: Sendable {
     }
 
     func expireSilence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try await api.authorize(request, .admin)
+        try await api.authorize(request, for: .edit)
         let id = try Self.id(context, "silence")
         do {
             guard let row = try await alerting.store.expireSilence(id: id, at: .now()) else {
@@ -420,15 +420,15 @@ struct AlertRoutes: Sendable {
     // MARK: Channels
 
     func channels(_ request: Request) async throws -> Response {
-        try await api.authorize(request, .read)
+        try await api.authorize(request, for: .read)
         let list = alerting.channels.sorted { $0.key < $1.key }.map { JSONValue.object([("name", .string($0.key)), ("type", .string($0.value))]) }
         return APIRoutes.json(.object([("channels", .array(list))]))
     }
 
     func testChannel(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let token = try await api.authorize(request, .admin)
+        let principal = try await api.authorize(request, for: .edit)
         let name = context.parameters.get("name") ?? ""
-        guard try await alerting.testChannel(name, token.name) else {
+        guard try await alerting.testChannel(name, principal.name) else {
             throw APIError(.notFound, "not_found", "no channel named '\(name)'")
         }
         return APIRoutes.json(.object([("queued", .bool(true)), ("channel", .string(name))]), status: .accepted)

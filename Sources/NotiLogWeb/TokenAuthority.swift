@@ -49,6 +49,15 @@ public struct TokenAuthority: Sendable {
 
     /// The active token an `Authorization` header carries, with enough scope; 401 or 403 otherwise.
     public func authorize(_ header: String?, needs scope: TokenScope, now: SyslogTimestamp = .now()) async throws(APIError) -> APIToken {
+        let token = try await authenticate(header, now: now)
+        guard token.scope.allows(scope) else {
+            throw APIError(.forbidden, "forbidden", "this token has the '\(token.scope.rawValue)' scope; this needs '\(scope.rawValue)'")
+        }
+        return token
+    }
+
+    /// The active token an `Authorization` header carries, whatever its scope; 401 otherwise.
+    public func authenticate(_ header: String?, now: SyslogTimestamp = .now()) async throws(APIError) -> APIToken {
         guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError(.unauthorized, "unauthorized", "an API token is needed: send 'Authorization: Bearer TOKEN'")
         }
@@ -61,9 +70,6 @@ public struct TokenAuthority: Sendable {
         }
         guard let token, token.isActive else {
             throw APIError(.unauthorized, "unauthorized", "the API token is unknown or revoked")
-        }
-        guard token.scope.allows(scope) else {
-            throw APIError(.forbidden, "forbidden", "this token has the '\(token.scope.rawValue)' scope; this needs '\(scope.rawValue)'")
         }
         if now.seconds - (token.lastUsedAt?.seconds ?? 0) >= lastUsedResolutionSeconds {
             try? await store.markTokenUsed(id: token.id, at: now)

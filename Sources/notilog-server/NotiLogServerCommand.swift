@@ -12,6 +12,9 @@ struct NotiLogServerCommand: AsyncParsableCommand {
             key path in capitals with _ for dots:
 
               NOTILOG_DATA_DIR, NOTILOG_HTTP, NOTILOG_TIME_ZONE
+              NOTILOG_HTTP_TLS_CERT_FILE, _KEY_FILE       serve HTTPS
+              NOTILOG_HTTP_SESSION_IDLE_TIMEOUT, _ABSOLUTE_TIMEOUT
+              NOTILOG_ADMIN_PASSWORD      the first start's password for the user admin
               NOTILOG_INGEST_QUEUE_CAPACITY, _BATCH_SIZE, _BATCH_DELAY
               NOTILOG_RETENTION_MAX_AGE, NOTILOG_RETENTION_MAX_SIZE
               NOTILOG_SOURCE_TIME_ZONES   MATCH=ZONE,... e.g. 10.0.0.0/8=Europe/Berlin

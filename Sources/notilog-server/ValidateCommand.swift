@@ -30,7 +30,8 @@ struct ValidateCommand: ParsableCommand {
             let allow = l.allow.isEmpty ? "" : " (allow \(l.allow.map(\.description).joined(separator: ", ")))"
             print("  syslog: \(l.transport.rawValue) \(HostPort(host: l.host, port: l.port))\(allow)")
         }
-        print("  http: \(settings.http) (API under /api/v1, metrics at /metrics)")
+        let scheme = settings.httpSettings.tls == nil ? "http" : "https, certificate \(settings.httpSettings.certFile ?? "?")"
+        print("  http: \(settings.http) (\(scheme); API under /api/v1, metrics at /metrics)")
         let r = settings.maintenance.retention
         let age = r.maxAgeSeconds.map { ConfigurationValues.text(.seconds($0)) } ?? "off"
         let size = r.maxBytes.map { "\($0) bytes" } ?? "off"

@@ -13,7 +13,7 @@ struct NotiLogCtl: ParsableCommand {
             """,
         subcommands: [
             ParseCommand.self, SearchCommand.self, HostsCommand.self, StatusCommand.self, TokenCommand.self, AlertsCommand.self,
-            RulesCommand.self, SilenceCommand.self,
+            RulesCommand.self, SilenceCommand.self, UserCommand.self,
         ]
     )
 }

@@ -87,6 +87,9 @@ enum SQLiteSchema {
         m.registerMigration("8 agents' ingest batches") { db in
             try db.execute(sql: IngestMarks.schema)
         }
+        m.registerMigration("9 users and sessions") { db in
+            try db.execute(sql: UserSchema.sql)
+        }
         return m
     }
 }
