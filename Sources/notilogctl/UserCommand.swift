@@ -192,10 +192,15 @@ struct UserCommand: ParsableCommand {
         var connection: ConnectionOptions
 
         func run() throws {
-            try runReportingErrors("user disable") { () throws(CtlError) in
-                _ = try connection.client().send(.patch, UserCommand.path(name), body: Array(#"{"disabled":true}"#.utf8))
-                Terminal.write("Disabled \(Terminal.visible(name)).\n")
-            }
+            try UserCommand.setDisabled(true, name, connection)
+        }
+    }
+
+    /// `user disable` and `user enable`: one PATCH of the user's `disabled`.
+    static func setDisabled(_ disabled: Bool, _ name: String, _ connection: ConnectionOptions) throws {
+        try runReportingErrors(disabled ? "user disable" : "user enable") { () throws(CtlError) in
+            _ = try connection.client().send(.patch, UserCommand.path(name), body: Array(#"{"disabled":\#(disabled)}"#.utf8))
+            Terminal.write("\(disabled ? "Disabled" : "Enabled") \(Terminal.visible(name)).\n")
         }
     }
 
@@ -212,10 +217,7 @@ struct UserCommand: ParsableCommand {
         var connection: ConnectionOptions
 
         func run() throws {
-            try runReportingErrors("user enable") { () throws(CtlError) in
-                _ = try connection.client().send(.patch, UserCommand.path(name), body: Array(#"{"disabled":false}"#.utf8))
-                Terminal.write("Enabled \(Terminal.visible(name)).\n")
-            }
+            try UserCommand.setDisabled(false, name, connection)
         }
     }
 
