@@ -202,16 +202,17 @@ public final class FileSource: Sendable {
 
     /// The first poll: files with a saved position resume there (when their first bytes still match); a file at
     /// a path a saved position names but with another inode is the new file of a rotation made while the agent
-    /// was away, read from its start; other files follow `readExistingFromStart`. A saved file that no longer
+    /// was away, read from its start; so is any other file when the agent has positions saved from an earlier run
+    /// (it appeared while the agent was away: nothing of it was read). Only at the very first start (no saved
+    /// positions) do existing files follow `readExistingFromStart`. A saved file that no longer
     /// matches is looked for in its old directory (renamed by a rotation) and finished; if it is gone, its
     /// position is dropped.
     func restore(_ s: inout State, found: [Found], time: Int64) {
-        let savedPaths = Set(s.saved.values.map(\.path))
         for f in found where s.files[f.id] == nil {
             let start: TrackedFile.Start
             if let position = s.saved[f.id] {
                 start = .saved(position)
-            } else if savedPaths.contains(f.path) || configuration.readExistingFromStart {
+            } else if !s.saved.isEmpty || configuration.readExistingFromStart {
                 start = .beginning
             } else {
                 start = .end

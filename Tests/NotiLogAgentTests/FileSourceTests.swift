@@ -197,6 +197,19 @@ struct FileSourceTests {
         #expect(Set(t.poll()) == ["new 1", "half done"])
     }
 
+    @Test func aFileThatAppearedWhileTheAgentWasAwayIsReadFromItsStart() throws {
+        let t = try Tail { $0.readExistingFromStart = false }
+        t.append("app.log", "a1\n")
+        t.poll()
+        t.append("app.log", "a2\n")
+        #expect(t.poll() == ["a2"])
+        // Away: a new file matching the pattern is created and written.
+        t.append("worker.log", "w1\nw2\n")
+        t.append("app.log", "a3\n")
+        try t.restart()
+        #expect(Set(t.poll()) == ["a3", "w1", "w2"])
+    }
+
     @Test func excludedFilesAndOtherKindsAreNotRead() throws {
         let t = try Tail(pattern: "*") { $0.exclude = ["*.gz", "*/skip-*"] }
         t.append("app.log", "yes\n")
