@@ -2,7 +2,7 @@
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 
-.PHONY: all setup build release run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-alerts bench-agent clean
+.PHONY: all setup build release agent run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-alerts bench-agent clean
 
 all: build
 
@@ -14,6 +14,11 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release
+
+# The agent for other hosts: one self-contained binary (the Swift runtime and Foundation linked in; it needs only
+# libcurl and libsystemd from the host), in .build-agent-static/release/notilog-agent.
+agent: setup
+	$(SWIFT) build -c release --static-swift-stdlib --product notilog-agent --scratch-path .build-agent-static
 
 # Starts the collector with safe defaults: syslog on udp+tcp 5514, data in ./data. Ctrl-C stops it gracefully.
 run: release

@@ -29,6 +29,7 @@ export LC_ALL=C
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$root/bench/.build/agent"
 server_scratch="$root/.build-bench-release"
+agent_scratch="$root/.build-agent-static"
 timeout="${BENCH_TIMEOUT:-900}"
 entries="${BENCH_AGENT_ENTRIES:-300000}"
 rate="${BENCH_AGENT_RATE:-1000}"
@@ -51,10 +52,11 @@ build_server
 if [ -n "${BENCH_AGENT_BIN:-}" ]; then
   agent_bin=$BENCH_AGENT_BIN
 else
-  say "building notilog-agent (release, scratch $server_scratch)"
-  (cd "$root" && "$swift" build -c release --scratch-path "$server_scratch" --product notilog-agent) \
+  # The agent as installed on hosts (`make agent`): self-contained, the Swift runtime and Foundation linked in.
+  say "building notilog-agent (release, --static-swift-stdlib, scratch $agent_scratch)"
+  (cd "$root" && "$swift" build -c release --static-swift-stdlib --scratch-path "$agent_scratch" --product notilog-agent) \
     >"$work/agent-build.log" 2>&1 || { tail -40 "$work/agent-build.log" >&2; fail "the agent build failed"; }
-  agent_bin="$(cd "$root" && "$swift" build -c release --scratch-path "$server_scratch" --show-bin-path)/notilog-agent"
+  agent_bin="$(cd "$root" && "$swift" build -c release --static-swift-stdlib --scratch-path "$agent_scratch" --show-bin-path)/notilog-agent"
 fi
 
 committed() { metric notilog_ingest_committed_records_total; }
@@ -67,6 +69,7 @@ ingest_token() {  # FILE
 }
 
 start_agent() {  # CONFIG: sets ag_pid
+  : >"$1.log"   # there before the wait below reads it (the background job opens it later)
   "$agent_bin" --config "$1" >"$1.log" 2>&1 &
   ag_pid=$!
   started+=("$ag_pid")
