@@ -69,7 +69,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The web UI's pages, styles and ES modules, served as they are (no build step).
+            resources: [.copy("UI")]
         ),
         .executableTarget(
             name: "notilogctl",

@@ -105,6 +105,7 @@ public final class APIServer: Service {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(server: self).register(on: router)
+        UIRoutes(logger: logger).register(on: router)
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
         var server: HTTPServerBuilder = .http1()

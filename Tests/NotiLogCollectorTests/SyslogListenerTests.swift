@@ -186,9 +186,14 @@ struct SyslogListenerTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(c.pipeline.counters.queued <= 1000 + 2048)
+        // While the store is closed the queue fills and the listener stops reading: wait for that pause (however
+        // slow the machine), not a fixed time.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while c.listener.counters.snapshot.backPressurePauses == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(c.listener.counters.snapshot.backPressurePauses > 0)
+        #expect(c.pipeline.counters.queued <= 1000 + 2048)
         gated.open()
         try await sender.value
         let page = try await gated.waitForCount(total)

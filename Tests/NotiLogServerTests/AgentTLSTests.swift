@@ -69,7 +69,7 @@ struct AgentTLSTests {
         let certs = try Certificates(in: dir)
         let (group, running, api, port) = try await Self.startServer(dir, certs)
         let log = dir.path + "/app.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         try Self.append(0..<500, to: log)
         let config = try Self.writeConfig(
             dir, port: port, log: log, tls: "ca_file: \"\(certs.server.cert)\", cert_file: \"\(certs.client.cert)\", key_file: \"\(certs.client.key)\"")
@@ -98,7 +98,7 @@ struct AgentTLSTests {
         let certs = try Certificates(in: dir)
         let (group, running, api, port) = try await Self.startServer(dir, certs)
         let log = dir.path + "/app.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         try Self.append(0..<300, to: log)
 
         // The wrong CA: the handshake fails on the agent's side, the delivery is retried and logged.
@@ -146,7 +146,7 @@ struct AgentTLSTests {
         let syslogNg = try await SyslogNg.start(config: config, in: dir.path)
         defer { syslogNg.stop() }
         let log = dir.path + "/app.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let agentConfig = try Self.writeConfig(
             dir, port: port, log: log, tls: "ca_file: \"\(certs.server.cert)\", cert_file: \"\(certs.client.cert)\", key_file: \"\(certs.client.key)\"")
         let agent = try await AgentEndToEndTests.startAgent(agentConfig)
