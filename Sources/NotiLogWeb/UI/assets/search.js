@@ -290,8 +290,14 @@ async function search(state) {
   statusLine.textContent = "Searching…";
   document.title = (state.q ? state.q + " · " : "") + "Search · NotiLog";
   loadHistogram(state, mine);
+  await showPage(state, null, mine);
+}
+
+/** Fetches a page (the first when cursor is null) and shows it, unless a newer search started meanwhile. */
+async function showPage(state, cursor, mine) {
+  loading = true;
   try {
-    const page = await api("GET", logsPath(state, null));
+    const page = await api("GET", logsPath(state, cursor));
     if (mine !== generation) return;
     append(page, state);
   } catch (e) {
@@ -329,19 +335,8 @@ function fail(e, state) {
 async function loadMore() {
   if (loading || !nextCursor || !current) return;
   const mine = generation, state = current;
-  loading = true;
   statusLine.textContent = "Loading older records…";
-  try {
-    const page = await api("GET", logsPath(state, nextCursor));
-    if (mine !== generation) return;
-    append(page, state);
-  } catch (e) {
-    if (mine !== generation) return;
-    fail(e, state);
-  } finally {
-    if (mine === generation) loading = false;
-  }
-  maybeLoadMore();
+  await showPage(state, nextCursor, mine);
 }
 
 /** Loads the next page while the end of the list is (nearly) in view. */
