@@ -24,6 +24,7 @@ agent: setup
 run: release
 	@echo "NotiLog: send syslog to udp/tcp port 5514, e.g.  logger -n 127.0.0.1 -P 5514 -T 'hello NotiLog'"
 	@echo "NotiLog: search it with  .build/release/notilogctl search hello   (API: http://127.0.0.1:8514/api/v1, token in ./data/admin.token)"
+	@echo "NotiLog: web UI at http://127.0.0.1:8514/ (user admin; its password is in ./data/admin.password after the first start)"
 	@echo "NotiLog: data in ./data; see how lines are read with  .build/release/notilogctl parse FILE"
 	.build/release/notilog-server --data-dir ./data
 
