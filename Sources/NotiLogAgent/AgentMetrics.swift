@@ -148,17 +148,17 @@ public struct AgentMetrics: Sendable, Hashable {
     /// (`/proc/self/stat`, fields 14 and 15 in clock ticks); nil where the file cannot be read.
     public static func processFigures(procSelf: String = "/proc/self") -> (residentBytes: Int64?, cpuSeconds: Double?) {
         var rss: Int64?
-        if let text = try? String(contentsOfFile: procSelf + "/statm", encoding: .utf8) {
-            let fields = text.split(separator: " ")
-            if fields.count > 1, let pages = Int64(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = ProcTable.readText(procSelf + "/statm", limit: 256) {
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if fields.count > 1, let pages = Int64(fields[1]) {
                 rss = pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
             }
         }
         var cpu: Double?
-        // The command name (field 2) is in parentheses and may hold spaces: count from after the last ')'.
-        if let text = try? String(contentsOfFile: procSelf + "/stat", encoding: .utf8), let close = text.lastIndex(of: ")") {
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            // fields[0] is field 3 (state): utime is field 14, stime field 15.
+        // Read as the watcher reads any process's `stat` (fields after the command name; index 0 is field 3).
+        if let text = ProcTable.readText(procSelf + "/stat", limit: 4096) {
+            let fields = ProcTable.statFields(text)
+            // utime is field 14, stime field 15.
             if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
                 let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
                 if ticks > 0 { cpu = (user + system) / ticks }
