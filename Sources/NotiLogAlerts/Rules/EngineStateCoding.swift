@@ -122,11 +122,13 @@ extension KeptRecord {
 
     /// An id (compact snapshot) or the whole record.
     static func decodeEither(from decoder: any Decoder) throws -> KeptRecord {
-        if let id = try? decoder.singleValueContainer().decode(Int64.self) {
-            let lookup = decoder.userInfo[.keptRecordLookup] as? KeptRecordLookup
-            return lookup?.records[id].map(KeptRecord.init) ?? .missing(id)
-        }
+        if let id = try? decoder.singleValueContainer().decode(Int64.self) { return named(id, in: decoder) ?? .missing(id) }
         return try KeptRecord(fields: decoder)
+    }
+
+    /// The record a compact snapshot names by `id`, from the decoder's lookup; nil when the store no longer has it.
+    static func named(_ id: Int64, in decoder: any Decoder) -> KeptRecord? {
+        (decoder.userInfo[.keptRecordLookup] as? KeptRecordLookup)?.records[id].map(KeptRecord.init)
     }
 }
 
@@ -140,8 +142,7 @@ struct KeptSample: Codable {
 
     init(from decoder: any Decoder) throws {
         if let id = try? decoder.singleValueContainer().decode(Int64.self) {
-            let lookup = decoder.userInfo[.keptRecordLookup] as? KeptRecordLookup
-            sample = lookup?.records[id].map { KeptRecord($0).sample }
+            sample = KeptRecord.named(id, in: decoder)?.sample
         } else {
             sample = try AlertNotice.Sample(from: decoder)
         }
