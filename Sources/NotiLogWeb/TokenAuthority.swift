@@ -21,12 +21,16 @@ public struct TokenAuthority: Sendable {
 
     /// `nl_` and 43 characters of base64url (32 random bytes).
     public static func newSecret() -> String {
+        "nl_" + randomSecretText()
+    }
+
+    /// 32 random bytes as base64url (43 characters): API tokens, session ids, CSRF tokens, generated passwords.
+    static func randomSecretText() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let b64 = Data(bytes).base64EncodedString()
+        return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return "nl_" + b64
     }
 
     public static func hash(_ token: String) -> [UInt8] {

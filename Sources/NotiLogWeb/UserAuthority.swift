@@ -79,15 +79,6 @@ public final class UserAuthority: Sendable {
 
     // MARK: Secrets
 
-    /// 32 random bytes as base64url (43 characters).
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
     /// Equal bytes, compared in time that depends on the length only.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
@@ -158,18 +149,18 @@ public final class UserAuthority: Sendable {
 
     /// A new session for `user`; returns it and its cookie value.
     func openSession(for user: User, address: String?, userAgent: String?, now: SyslogTimestamp) async throws -> (UserSession, String) {
-        let secret = Self.randomToken()
+        let secret = TokenAuthority.randomSecretText()
         let expires = SyslogTimestamp(
             seconds: now.seconds + configuration.absoluteTimeoutSeconds, nanoseconds: now.nanoseconds, fractionDigits: 6)
         let session = try await store.createSession(
-            userID: user.id, hash: TokenAuthority.hash(secret), csrfToken: Self.randomToken(), at: now, expiresAt: expires,
+            userID: user.id, hash: TokenAuthority.hash(secret), csrfToken: TokenAuthority.randomSecretText(), at: now, expiresAt: expires,
             address: address, userAgent: userAgent.map { String($0.prefix(256)) })
         return (session, secret)
     }
 
     private func dummy() async throws -> String {
         if let h = dummyHash.withLock({ $0 }) { return h }
-        let h = try await hash(Self.randomToken())
+        let h = try await hash(TokenAuthority.randomSecretText())
         dummyHash.withLock { $0 = $0 ?? h }
         return h
     }
@@ -197,7 +188,7 @@ public final class UserAuthority: Sendable {
         if let given, let problem = Self.passwordProblem(given) {
             throw BootstrapError(message: "NOTILOG_ADMIN_PASSWORD \(problem)")
         }
-        let password = given ?? Self.randomToken()
+        let password = given ?? TokenAuthority.randomSecretText()
         let created = try await store.createUser(username: "admin", role: .admin, passwordHash: try await hash(password), at: .now())
         guard case .done = created else { return nil }
         guard given == nil else {
