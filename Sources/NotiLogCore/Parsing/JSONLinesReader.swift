@@ -178,14 +178,12 @@ struct LineReader {
             let parsed = storage.withUnsafeBufferPointer {
                 SyslogParser.parseRFC3339($0, start: span.range.lowerBound, end: span.range.upperBound, requireOffset: true, lenient: &lenient)
             }
-            guard case .ok(let t, _) = parsed, let offset = t.utcOffset, let year = t.year,
-                let local = CivilCalendar.epochSeconds(year: year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second)
-            else {
+            guard case .ok(let t, _) = parsed, let instant = t.instant else {
                 var reason = "expected an RFC 3339 time with 'Z' or an offset"
                 if case .bad(_, let why) = parsed { reason += " (\(why))" }
                 throw error("\"timestamp\": \(reason), or Unix seconds", at: start)
             }
-            return SyslogTimestamp(seconds: local - Int64(offset), nanoseconds: t.nanoseconds, fractionDigits: t.fractionDigits)
+            return instant
         }
         if literal("null") { return nil }
         guard let n = try number() else { throw error("\"timestamp\": expected an RFC 3339 string or Unix seconds (a number)", at: start) }

@@ -14,6 +14,14 @@ struct WireTime {
     var utcOffset: Int?
     /// A zone abbreviation the sender wrote (Cisco `UTC:`), as a range of the frame.
     var zoneName: Range<Int>?
+
+    /// The instant, when the time says its year and offset (RFC 3339 as RFC 5424 writes it) and is a real date.
+    var instant: SyslogTimestamp? {
+        guard let utcOffset, let year,
+            let local = CivilCalendar.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        return SyslogTimestamp(seconds: local - Int64(utcOffset), nanoseconds: nanoseconds, fractionDigits: fractionDigits)
+    }
 }
 
 enum TimeParse {

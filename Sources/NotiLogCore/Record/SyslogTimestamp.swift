@@ -34,11 +34,8 @@ public struct SyslogTimestamp: Sendable, Hashable, Comparable, CustomStringConve
         let parsed = bytes.withUnsafeBufferPointer {
             SyslogParser.parseRFC3339($0, start: 0, end: $0.count, requireOffset: true, lenient: &lenient)
         }
-        guard case .ok(let t, _) = parsed, lenient.isEmpty, let offset = t.utcOffset, let year = t.year,
-            let local = CivilCalendar.epochSeconds(
-                year: year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second)
-        else { return nil }
-        self.init(seconds: local - Int64(offset), nanoseconds: t.nanoseconds, fractionDigits: t.fractionDigits)
+        guard case .ok(let t, _) = parsed, lenient.isEmpty, let instant = t.instant else { return nil }
+        self = instant
     }
 
     /// The system clock, in microseconds.
