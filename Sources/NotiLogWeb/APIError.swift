@@ -74,3 +74,21 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+/// Answers HEAD as GET without the body: the route's status and headers (its Content-Length included), so
+/// monitoring probes and link checkers see what a GET would. It wraps the whole router: the router's own
+/// middleware runs only after a route (or none) was chosen by method.
+struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder {
+    let inner: Inner
+
+    func respond(to request: Request, context: Inner.Context) async throws -> Response {
+        guard request.method == .head else { return try await inner.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
+        let length = response.headers[.contentLength] ?? response.body.contentLength.map(String.init)
+        response.body = ResponseBody()
+        response.headers[.contentLength] = length
+        return response
+    }
+}

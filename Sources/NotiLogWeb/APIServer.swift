@@ -118,7 +118,7 @@ public final class APIServer: Service {
             }
         }
         let app = Application(
-            router: router,
+            responder: HeadAsGetResponder(inner: router.buildResponder()),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "NotiLog"),
             onServerRunning: { [weak self] channel in

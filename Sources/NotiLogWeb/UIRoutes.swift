@@ -5,9 +5,10 @@ import Logging
 import NIOCore
 
 /// The web UI: static pages and ES modules (no build step), shipped as the target's `UI` resource directory and
-/// served from memory. `/` and `/search` are the search page, `/login` the sign-in page, `/assets/NAME` the
-/// styles and scripts. The pages hold no data and need no session: their scripts ask `GET /api/v1/session` and
-/// go to `/login` on a 401.
+/// served from memory. `/` is the search page, `/NAME` the page `UI/NAME.html` for each name in `pages`,
+/// `/assets/NAME` the styles and scripts. The pages hold no data and need no session: their scripts ask
+/// `GET /api/v1/session` and go to `/login` on a 401 (and hide what the user's role may not use; the API
+/// enforces it).
 ///
 /// Only files found in `UI/assets` when the server starts are served, looked up by their exact name, so no
 /// request path ever reaches the file system (`/assets/../Package.swift` and its encoded forms are 404s).
@@ -31,6 +32,9 @@ struct UIRoutes: Sendable {
         var problem: String?
     }
 
+    /// Every page, by its path (`/search` is `UI/search.html`). The navigation bar (`common.js`) lists them too.
+    static let pages = ["search", "tail", "alerts", "rules", "channels", "hosts", "users", "settings", "login"]
+
     let files: Files
 
     init(logger: Logger) {
@@ -42,8 +46,9 @@ struct UIRoutes: Sendable {
 
     func register(on router: Router<APIRequestContext>) {
         router.get("/") { request, _ in self.page("search", request) }
-        router.get("search") { request, _ in self.page("search", request) }
-        router.get("login") { request, _ in self.page("login", request) }
+        for name in Self.pages {
+            router.get(RouterPath(stringLiteral: name)) { request, _ in self.page(name, request) }
+        }
         router.get("assets/:name") { request, context in
             self.asset(context.parameters.get("name") ?? "", request)
         }
@@ -118,7 +123,7 @@ struct UIRoutes: Sendable {
             return Files(problem: "the UI files (NotiLog_NotiLogWeb.resources/UI) are not beside the executable; set NOTILOG_UI_DIR")
         }
         var files = Files()
-        for name in ["search", "login"] {
+        for name in pages {
             if let file = read(dir + "/\(name).html") { files.pages[name] = file }
         }
         let assets = dir + "/assets"

@@ -26,7 +26,11 @@ struct WebUIFileTests {
         let server = try await SessionTests.start(dir)
         defer { Task { try? await server.stop() } }
         let browser = server.browser()
-        for (path, script) in [("/", "/assets/search.js"), ("/search", "/assets/search.js"), ("/login", "/assets/login.js")] {
+        // Every page in the source tree: `/NAME` is `UI/NAME.html`, whose script is `/assets/NAME.js`.
+        let names = try FileManager.default.contentsOfDirectory(atPath: Peers.packageRoot + "/Sources/NotiLogWeb/UI")
+            .filter { $0.hasSuffix(".html") }.map { String($0.dropLast(5)) }.sorted()
+        #expect(names.contains("search") && names.contains("login"))
+        for (path, script) in [("/", "/assets/search.js")] + names.map({ ("/\($0)", "/assets/\($0).js") }) {
             let answer = try await browser.request("GET", path)
             #expect(answer.status == 200, "\(path): \(answer.text)")
             #expect(answer.headers["content-type"] == "text/html; charset=utf-8", "\(path)")
@@ -93,6 +97,24 @@ struct WebUIFileTests {
         try await server.stop()
     }
 
+    @Test("HEAD answers as GET would, without the body")
+    func head() async throws {
+        let dir = TemporaryDirectory()
+        let server = try await SessionTests.start(dir)
+        defer { Task { try? await server.stop() } }
+        let browser = server.browser()
+        for path in ["/", "/search", "/tail", "/login", "/assets/app.css", "/api/v1/healthz"] {
+            let get = try await browser.request("GET", path)
+            let head = try await browser.request("HEAD", path)
+            #expect(head.status == get.status, "\(path)")
+            #expect(head.text.isEmpty, "\(path)")
+            #expect(head.headers["content-type"] == get.headers["content-type"], "\(path)")
+        }
+        #expect(try await browser.request("HEAD", "/api/v1/logs").status == 401)
+        #expect(try await browser.request("HEAD", "/no-such-page").status == 404)
+        try await server.stop()
+    }
+
     @Test("the scripts never turn text into markup")
     func scriptsUseTextOnly() async throws {
         let assets = Peers.packageRoot + "/Sources/NotiLogWeb/UI/assets"
@@ -138,57 +160,10 @@ struct WebUIFileTests {
 /// syslog. Screenshots go to `test-output/ui-screenshots` (git-ignored); the script prints its checks.
 @Suite("Web UI in a browser", .serialized)
 struct WebUIBrowserTests {
-    static let chromium = "/usr/bin/chromium"
-
-    /// Why the browser test cannot run here, or nil. `scripts/setup` installs what is missing (once).
-    static let missing: String? = {
-        func check() -> String? {
-            guard FileManager.default.isExecutableFile(atPath: chromium) else { return "no \(chromium) (Debian's chromium package)" }
-            let python = Peers.packageRoot + "/.peers/python/bin/python"
-            guard (try? Peers.runProgram(python, ["-c", "import playwright.sync_api"]).status) == 0 else {
-                return "no playwright in \(python)"
-            }
-            return nil
-        }
-        if check() != nil { _ = try? Peers.runProgram(Peers.packageRoot + "/scripts/setup", []) }
-        let reason = check()
-        if let reason {
-            FileHandle.standardError.write(Data("Web UI browser test skipped: \(reason); run scripts/setup (as root) to install it\n".utf8))
-        }
-        return reason
-    }()
-
     @Test(
         "sign in, search, expand hostile records, scroll, sign out",
-        .enabled(if: missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
     func browserFlow() async throws {
-        let dir = TemporaryDirectory()
-        let password = "browser test password 1"
-        let child = try ChildProcess(
-            try serverExecutable(),
-            ["--data-dir", dir.path + "/data", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
-            environment: ["NOTILOG_ADMIN_PASSWORD": password])
-        defer { child.stop() }
-        let ready = try await child.waitForOutput { httpPort(in: $0) != nil && listenerPorts(in: $0)["tcp"] != nil }
-        guard ready, let http = httpPort(in: child.text), let tcp = listenerPorts(in: child.text)["tcp"] else {
-            Issue.record("notilog-server did not get ready:\n\(child.text)")
-            return
-        }
-        let screenshots = Peers.packageRoot + "/test-output/ui-screenshots"
-        let python = Peers.packageRoot + "/.peers/python/bin/python"
-        let arguments = [
-            "-B", Peers.peersDirectory + "/ui_browser_check.py", "--url", "http://127.0.0.1:\(http)", "--syslog-tcp", "\(tcp)",
-            "--username", "admin", "--password", password, "--screenshots", screenshots, "--chromium", Self.chromium,
-        ]
-        // Spawned and reaped by its PID; killed if it runs past a generous bound (a hung browser must not hang the suite).
-        let outputPath = dir.path + "/ui_browser_check.out"
-        let pid = try Peers.spawn(python, arguments, stdoutPath: outputPath, stderrPath: dir.path + "/ui_browser_check.err")
-        let status = try await Peers.waitForExit(pid, seconds: 600)
-        let output =
-            ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: dir.path + "/ui_browser_check.err", encoding: .utf8)) ?? "")
-        print("ui_browser_check.py (screenshots in \(screenshots)):\n\(output)")
-        #expect(status == 0, "ui_browser_check.py exited \(status.map(String.init) ?? "killed after 600 s"):\n\(output)\n--- server\n\(child.text.suffix(4000))")
-        child.signal(SIGTERM)
-        _ = try await child.waitForExit(seconds: 20)
+        try await BrowserCheck.run("ui_browser_check.py")
     }
 }

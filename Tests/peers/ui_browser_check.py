@@ -11,13 +11,13 @@ Run with the virtualenv scripts/setup makes (.peers/python):
 """
 
 import argparse
-import datetime
-import os
-import socket
 import sys
 import time
 
 sys.dont_write_bytecode = True
+
+import ui_common  # noqa: E402 (after dont_write_bytecode)
+from ui_common import Checks, rfc5424  # noqa: E402
 
 HOSTILE = [
     "uitest-hostile <script>alert(1)</script>",
@@ -29,16 +29,6 @@ HOSTILE_HOST = 'x"><svg/onload=alert(2)>'
 HOSTILE_SD = '[ex@32473 k="<script>alert(3)</script>" j="\\"><img src=x onerror=alert(3)>"]'
 LONG_MESSAGE = "uitest-long " + ("0123456789abcdef" * 4088)  # 65,420 bytes: a 64 KiB line in a 65,536-byte frame
 BULK = 230  # more than two pages of 100: infinite scroll must fetch the rest
-
-
-def frame(message):
-    data = message if isinstance(message, bytes) else message.encode("utf-8")
-    return str(len(data)).encode() + b" " + data
-
-
-def rfc5424(severity, host, app, text, sd="-"):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return "<%d>1 %s %s %s - - %s %s" % (8 + severity, now, host, app, sd, text)
 
 
 def send_lines(port):
@@ -54,62 +44,23 @@ def send_lines(port):
     messages.append(rfc5424(5, "web-1", "uitest", "uitest-latin1 caf").encode() + b"\xe9 <b>bold</b>")
     for n in range(BULK):
         messages.append(rfc5424(n % 8, "bulk-%d" % (n % 3), "bulk", "bulkline %d" % n))
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall(b"".join(frame(m) for m in messages))
-        s.shutdown(socket.SHUT_WR)
-        s.settimeout(30)
-        while s.recv(4096):
-            pass
-
-
-class Checks:
-    def __init__(self):
-        self.failed = []
-
-    def check(self, name, ok, detail=""):
-        print(("ok    " if ok else "FAIL  ") + name + ("" if ok or not detail else ": " + str(detail)[:500]), flush=True)
-        if not ok:
-            self.failed.append(name)
-        return ok
+    ui_common.send_lines(port, messages)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--syslog-tcp", type=int, required=True)
-    parser.add_argument("--username", default="admin")
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--screenshots", required=True)
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    ui_common.add_arguments(parser)
     args = parser.parse_args()
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as e:
-        print("SKIP playwright is not installed: %s" % e)
+    sync_playwright = ui_common.playwright_or_skip(args)
+    if sync_playwright is None:
         return 2
-    if not os.access(args.chromium, os.X_OK):
-        print("SKIP no browser at %s (apt-get install chromium)" % args.chromium)
-        return 2
-
-    os.makedirs(args.screenshots, exist_ok=True)
     base = args.url.rstrip("/")
     send_lines(args.syslog_tcp)
     c = Checks()
-    dialogs, console_errors, page_errors = [], [], []
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Europe/Berlin", locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(60000)  # generous: the whole test suite may be running beside it
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: page_errors.append(str(e)))
-
-        def shot(name):
-            path = os.path.join(args.screenshots, name + ".png")
-            page.screenshot(path=path, full_page=False)
+        b = ui_common.Browser(p, args)
+        page, shot = b.page, b.shot
 
         # Not signed in: the search page sends the browser to the sign-in page.
         page.goto(base + "/search?q=uitest&range=1h")
@@ -272,18 +223,10 @@ def main():
         page.wait_for_url("**/login?next=*")
         c.check("signing out ends the session", "/login" in page.url, page.url)
 
-        browser.close()
+        b.close()
 
-    c.check("no dialog appeared", not dialogs, dialogs)
-    c.check("no script error on the pages", not page_errors, page_errors)
-    csp = [e for e in console_errors if "Content Security Policy" in e]
-    c.check("no Content-Security-Policy violation", not csp, csp)
-    print("screenshots: %s" % os.path.abspath(args.screenshots))
-    if c.failed:
-        print("%d check(s) failed: %s" % (len(c.failed), ", ".join(c.failed)))
-        return 1
-    print("all checks passed")
-    return 0
+    b.check_clean(c)
+    return c.finish(args.screenshots)
 
 
 if __name__ == "__main__":

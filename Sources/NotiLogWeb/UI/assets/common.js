@@ -79,6 +79,55 @@ export async function requireSession() {
 
 export function setCSRFToken(token) { csrfToken = token; }
 
+/** The pages in the navigation bar, in order; `role` is the least role that may open the page. */
+export const PAGES = [
+  { name: "search", title: "Search" },
+  { name: "tail", title: "Live tail" },
+  { name: "alerts", title: "Alerts" },
+  { name: "rules", title: "Rules" },
+  { name: "channels", title: "Channels" },
+  { name: "hosts", title: "Hosts" },
+  { name: "users", title: "Users", role: "admin" },
+  { name: "settings", title: "Settings", role: "admin" },
+];
+
+const ROLE_RANK = { viewer: 0, editor: 1, admin: 2 };
+
+/** True when the signed-in user's role is at least `role` ("viewer", "editor" or "admin"). */
+export function hasRole(session, role) {
+  const mine = ROLE_RANK[(session && session.user && session.user.role) || "viewer"] ?? 0;
+  return mine >= (ROLE_RANK[role] ?? 0);
+}
+
+/** Fills `<nav id="nav">` with the pages the user's role may open, marking `current`. */
+export function setUpNav(session, current) {
+  const nav = document.getElementById("nav");
+  if (!nav) return;
+  nav.replaceChildren();
+  for (const page of PAGES) {
+    if (page.role && !hasRole(session, page.role)) continue;
+    nav.append(el("a", { href: "/" + page.name, "aria-current": page.name === current ? "page" : null }, page.title));
+  }
+}
+
+/**
+ * What every signed-in page does first: the theme toggle, the session (or a trip to /login), the header and
+ * the navigation bar. Returns the session. A page that needs a role (`minimumRole`) says so instead of
+ * showing controls that would only be refused.
+ */
+export async function startPage(current, minimumRole) {
+  setUpThemeToggle();
+  const session = await requireSession();
+  setUpHeader(session);
+  setUpNav(session, current);
+  if (minimumRole && !hasRole(session, minimumRole)) {
+    const main = document.querySelector("main");
+    if (main) main.replaceChildren(el("p", { class: "forbidden", role: "alert" }, "This page needs the " + minimumRole + " role."));
+    return new Promise(() => {});  // nothing more to do on this page
+  }
+  return session;
+}
+
 /** Shows the user and wires the sign-out button. */
 export function setUpHeader(session) {
   const who = document.getElementById("who");

@@ -3,7 +3,7 @@
 // /api/v1/stats. The URL holds the query and range, so a search can be shared and the back button works.
 //
 // Log text is hostile: every piece of a record becomes a text node or an attribute value set by a fixed name.
-import { api, el, requireSession, setUpHeader, setUpThemeToggle } from "/assets/common.js";
+import { api, el, startPage } from "/assets/common.js";
 
 const SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 const FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
@@ -455,9 +455,7 @@ function drawHistogram(stats, width) {
 // MARK: Start
 
 async function main() {
-  setUpThemeToggle();
-  const session = await requireSession();
-  setUpHeader(session);
+  await startPage("search");
   $("zone-hint").textContent = "times in " + zoneName();
 
   rangeBox.addEventListener("change", () => {
