@@ -319,6 +319,25 @@ time_scan() {  # prints the wall milliseconds of "$@" (output to a file: grep st
   t1=$(now_ns)
   awk -v n="$((t1 - t0))" 'BEGIN { printf "%.1f", n / 1e6 }'
 }
+ui_timing() {  # the search page's first results in headless Chromium (Tests/peers/ui_search_timing.py); sets ui_rows
+  local py="$root/.peers/python/bin/python" i
+  ui_rows=()
+  if ! [ -x "$py" ] || ! [ -x /usr/bin/chromium ]; then
+    say "search: no headless Chromium / Playwright (scripts/setup installs them): the search page is not timed"
+    return 0
+  fi
+  local args=()
+  for i in "${!q_labels[@]}"; do args+=(--query "${q_nl[$i]}"); done
+  "$py" -B "$root/Tests/peers/ui_search_timing.py" --url "http://$nl_http" --syslog-tcp "${nl_tcp##*:}" \
+    --password "$(cat "$nl_dir/admin.password")" --screenshots "$run_dir/ui-screenshots" --runs "$search_runs" \
+    --label bench "${args[@]}" >"$run_dir/ui-timing.out" 2>&1 || { cat "$run_dir/ui-timing.out" >&2; fail "ui_search_timing.py failed"; }
+  mapfile -t ui_rows < <(sed -n 's/^timing //p' "$run_dir/ui-timing.out" |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    f = lambda v: "%.1f" % v if v is not None else "-"
+    print("%s %s %s %s" % (f(r["open_ms"]), f(r["submit_ms"]), f(r["api_ms"]), r["rows"]))')
+}
 indexed_state() { api /api/v1/status | json '"%d %d" % (j["store"]["indexed_up_to"], j["ingest"]["committed"])'; }
 
 if wants search; then
@@ -346,6 +365,8 @@ if wants search; then
   index_total_ns=$(($(now_ns) - load_end_ns))
   say "search: index caught up ($(awk -v n="$index_total_ns" 'BEGIN { printf "%.1f", n / 1e9 }') s after the last commit); timing again"
   time_queries indexed
+  say "search: timing the search page in headless Chromium"
+  ui_timing
   for i in "${!q_labels[@]}"; do
     printf -v "nl_count_$i" '%s' "$(api /api/v1/stats --get --data-urlencode "q=${q_nl[$i]}" | json 'j["total"]' || echo "?")"
   done
@@ -397,6 +418,18 @@ if wants search; then
     echo "is scanned); NL indexed: after the index caught up, $(awk -v n="$index_total_ns" 'BEGIN { printf "%.1f", n / 1e9 }') s after the last commit."
     echo "Load: NotiLog $(group "$(rate "$search_messages" "$nl_load_ns")") msg/s committed (4 connections), data dir $(mib $((nl_bytes / 1024))) MiB, peak RSS $(mib "$nl_rss") MiB;"
     echo "      rsyslog $(group "$(rate "$search_messages" "$rs_load_ns")") msg/s, file $(mib $((rs_bytes / 1024))) MiB. Target: < 50 ms per query."
+    if [ ${#ui_rows[@]} -gt 0 ]; then
+      echo
+      echo "The search page over the same $(group "$search_messages") records (indexed), headless Chromium, median of $search_runs runs:"
+      echo "open = a link to /search?q=…&range=7d opened until the first results are painted; submit = the query typed"
+      echo "and Enter pressed until painted; api = the browser's timing of GET /api/v1/logs. Target: first results < 300 ms."
+      printf '%-24s │ %9s %9s %9s %5s\n' query "open ms" "submit ms" "api ms" rows
+      echo "─────────────────────────┼────────────────────────────────────────"
+      for i in "${!q_labels[@]}"; do
+        read -r o s a r <<<"${ui_rows[$i]:-- - - 0}"
+        printf '%-24s │ %9s %9s %9s %5s\n' "${q_labels[$i]}" "$o" "$s" "$a" "$r"
+      done
+    fi
   } | report
 fi
 echo >&2

@@ -166,4 +166,16 @@ struct WebUIBrowserTests {
     func browserFlow() async throws {
         try await BrowserCheck.run("ui_browser_check.py")
     }
+
+    /// Reports (does not judge) how long the search page takes to paint its first results over a small store;
+    /// `make bench-search` runs the same script over 5,000,000 records.
+    @Test(
+        "the search page's time to first results is measured",
+        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+    func searchTiming() async throws {
+        try await BrowserCheck.run(
+            "ui_search_timing.py",
+            scriptArguments: ["--send", "20000", "--runs", "3", "--label", "small", "--query", "timeout", "--query", "zqxvulture",
+                              "--query", "host:web-03 severity:<=err"])
+    }
 }

@@ -5,6 +5,7 @@ import datetime
 import os
 import socket
 import sys
+import urllib.parse
 
 
 def frame(message):
@@ -105,7 +106,8 @@ class Browser:
         page.fill("#username", username or self.args.username)
         page.fill("#password", password or self.args.password)
         page.click("#sign-in")
-        page.wait_for_url("**" + then.split("?")[0] + "*")
+        path = then.split("?")[0]
+        page.wait_for_url(lambda url: urllib.parse.urlparse(url).path == path)
 
     def check_clean(self, c):
         c.check("no dialog appeared", not self.dialogs, self.dialogs)
