@@ -41,6 +41,21 @@ struct AgentEndToEndTests {
         return (TestAPI(port: port, token: token), token)
     }
 
+    /// Writes `DIR/agent.yaml` for an agent sending to the server's ingest endpoint on `port` with `token`
+    /// (batches after at most 100 ms), its state in `DIR/agent`, with `rest` (more YAML) after; returns its path.
+    static func writeAgentConfig(_ dir: TemporaryDirectory, id: String, hostname: String, port: Int, token: String, _ rest: String) throws -> String {
+        let config = dir.path + "/agent.yaml"
+        try """
+            agent_id: \(id)
+            hostname: \(hostname)
+            state_dir: \(dir.path)/agent
+            output: {url: "http://127.0.0.1:\(port)", token: "\(token)"}
+            batch: {max_delay: 100ms}
+
+            """.appending(rest).write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     static func startAgent(_ config: String) async throws -> ChildProcess {
         let child = try ChildProcess(try agentExecutable(), ["--config", config, "--log-level", "debug"])
         guard try await child.waitForOutput({ $0.contains("agent started") }) else {
@@ -268,17 +283,13 @@ struct AgentEndToEndTests {
         let marker = "\(Int.random(in: 100_000...999_999)).5"
         let worker = try ChildProcess("/bin/sleep", [marker])
         defer { worker.stop() }
-        let config = dir.path + "/agent.yaml"
-        try """
-            agent_id: watch-agent
-            hostname: watch-host
-            state_dir: \(dir.path)/agent
-            output: {url: "http://127.0.0.1:\(port)", token: "\(adminToken)"}
-            batch: {max_delay: 100ms}
+        let config = try Self.writeAgentConfig(
+            dir, id: "watch-agent", hostname: "watch-host", port: port, token: adminToken,
+            """
             watch:
               processes: [{name: worker, pattern: 'sleep \(marker.replacingOccurrences(of: ".", with: "\\."))'}]
               interval: 1s
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         let agent = try await Self.startAgent(config)
         defer { agent.stop() }
         let running = try await admin.waitForRecords("sd.watch@32473.name:worker sd.watch@32473.state:running", count: 1)

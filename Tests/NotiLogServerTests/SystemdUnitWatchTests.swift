@@ -111,17 +111,13 @@ struct SystemdUnitWatchTests {
         defer { sandbox.stop() }
         #expect(try sandbox.systemctl("is-active", "nl-steady.service").output == "active")
 
-        let config = dir.path + "/agent.yaml"
-        try """
-            agent_id: unit-agent
-            hostname: unit-host
-            state_dir: \(dir.path)/agent
-            output: {url: "http://127.0.0.1:\(port)", token: "\(token)"}
-            batch: {max_delay: 100ms}
+        let config = try AgentEndToEndTests.writeAgentConfig(
+            dir, id: "unit-agent", hostname: "unit-host", port: port, token: token,
+            """
             watch:
               units: [nl-steady.service, nl-exits.service, nl-flappy.service]
               interval: 500ms
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         let (nsenter, arguments) = sandbox.inside(try agentExecutable(), ["--config", config, "--log-level", "debug"])
         let agent = try ChildProcess(nsenter, arguments)
         defer { agent.stop() }
