@@ -202,10 +202,11 @@ public struct AlertEngine: Sendable {
     /// Stops the reminders of the open alert under `key` until it resolves; false when there is none.
     @discardableResult
     public mutating func acknowledge(_ key: AlertKey) -> Bool {
-        guard let i = runtimes.firstIndex(where: { $0.rule.name == key.rule }), runtimes[i].alerts[key.group] != nil else {
+        let group = GroupValues(key.group)
+        guard let i = runtimes.firstIndex(where: { $0.rule.name == key.rule }), runtimes[i].alerts[group] != nil else {
             return false
         }
-        runtimes[i].alerts[key.group]!.acknowledged = true
+        runtimes[i].alerts[group]!.acknowledged = true
         return true
     }
 

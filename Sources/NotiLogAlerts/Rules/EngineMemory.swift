@@ -12,8 +12,48 @@ func timestamp(_ ns: Nanos) -> SyslogTimestamp {
     SyslogTimestamp(nanosecondsSinceEpoch: ns, fractionDigits: ns % nanosPerSecond == 0 ? 0 : 6)
 }
 
-/// A group's values, as a dictionary key.
-typealias GroupValues = [AlertNotice.GroupValue]
+/// A group's values (one per `group_by` field, in order), as a dictionary key. The hash is computed once, when
+/// the values are made: a record's values are made once per `group_by` shape (`RecordGroups`) and then looked
+/// up in the dictionaries of every rule with that shape, which then hash one integer instead of the strings.
+/// Encoded as the plain array it wraps.
+struct GroupValues: Hashable, Sendable, Codable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    private(set) var values: [AlertNotice.GroupValue]
+    private var hash: Int
+
+    init(_ values: [AlertNotice.GroupValue] = []) {
+        self.values = values
+        hash = values.hashValue
+    }
+
+    init(arrayLiteral elements: AlertNotice.GroupValue...) {
+        self.init(elements)
+    }
+
+    init(from decoder: Decoder) throws {
+        self.init(try [AlertNotice.GroupValue](from: decoder))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try values.encode(to: encoder)
+    }
+
+    mutating func append(_ value: AlertNotice.GroupValue) {
+        values.append(value)
+        hash = values.hashValue
+    }
+
+    static func == (a: GroupValues, b: GroupValues) -> Bool {
+        a.hash == b.hash && a.values == b.values
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
+
+    var startIndex: Int { values.startIndex }
+    var endIndex: Int { values.endIndex }
+    subscript(position: Int) -> AlertNotice.GroupValue { values[position] }
+}
 
 /// A dictionary entry in the snapshot (JSON objects only have text keys).
 struct GroupEntry<Value: Codable & Sendable>: Codable, Sendable {

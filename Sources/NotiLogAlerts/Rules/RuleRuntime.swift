@@ -17,7 +17,7 @@ struct ChangeSink {
 
     /// The first silence active now that matches the alert.
     func silence(rule: String, group: GroupValues, latest: LogRecord?, now: Nanos) -> ActiveSilence? {
-        silences.first { $0.isActive(at: now) && $0.matches(rule: rule, group: group, latest: latest) }
+        silences.first { $0.isActive(at: now) && $0.matches(rule: rule, group: group.values, latest: latest) }
     }
 }
 
@@ -73,12 +73,12 @@ struct RuleRuntime: Sendable {
     }
 
     func groupValues(of record: LogRecord) -> GroupValues {
-        var out = GroupValues()
+        var out: [AlertNotice.GroupValue] = []
         out.reserveCapacity(rule.groupBy.count)
         for (i, field) in rule.groupBy.enumerated() {
             out.append(AlertNotice.GroupValue(field: groupFieldNames[i], value: field.value(in: record)))
         }
-        return out
+        return GroupValues(out)
     }
 
     /// Marks the start of evaluation (once).
@@ -138,13 +138,14 @@ struct RuleRuntime: Sendable {
 
         case .state(let states, let limit):
             guard let report = ServiceReport(record) else { return }
-            var group: GroupValues = [
+            var values = [
                 AlertNotice.GroupValue(field: "host", value: record.hostname),
                 AlertNotice.GroupValue(field: report.kind.rawValue, value: report.name),
             ]
             for (i, field) in rule.groupBy.enumerated() where field != .host {
-                group.append(AlertNotice.GroupValue(field: groupFieldNames[i], value: field.value(in: record)))
+                values.append(AlertNotice.GroupValue(field: groupFieldNames[i], value: field.value(in: record)))
             }
+            let group = GroupValues(values)
             let t = Self.eventTime(of: record)
             services[group, default: ServiceTrack()].current = report.state
             services[group]!.lastReport = report.summary
@@ -186,7 +187,7 @@ struct RuleRuntime: Sendable {
             let base = groups.values(shape) { groupValues(of: record) }
             let isNew = seen[base, default: SeenValues()].insert(value)
             if !isNew && alerts.isEmpty { return }
-            let group = base + [AlertNotice.GroupValue(field: field.description, value: value)]
+            let group = GroupValues(base.values + [AlertNotice.GroupValue(field: field.description, value: value)])
             let t = Self.eventTime(of: record)
             if noteIfOpen(group, stored, t, now, index, &sink) { return }
             guard isNew, let started = startedAt, now >= started &+ learnFor.nanoseconds else { return }
@@ -353,7 +354,7 @@ struct RuleRuntime: Sendable {
             let ordered = quiet.sorted {
                 $0.value.lastSeen != $1.value.lastSeen
                     ? $0.value.lastSeen < $1.value.lastSeen
-                    : AlertKey(rule: "", group: $0.key).groupKey < AlertKey(rule: "", group: $1.key).groupKey
+                    : AlertKey(rule: "", group: $0.key.values).groupKey < AlertKey(rule: "", group: $1.key.values).groupKey
             }
             for (group, state) in ordered where alerts[group] == nil {
                 let deadline = state.lastSeen &+ window.nanoseconds
@@ -403,7 +404,7 @@ struct RuleRuntime: Sendable {
 
     private func throttleGroup(_ group: GroupValues) -> GroupValues {
         // A new_value alert's group ends with the new value; throttling is per the rule's own groups.
-        if case .newValue = rule.condition { return Array(group.dropLast()) }
+        if case .newValue = rule.condition { return GroupValues(Array(group.values.dropLast())) }
         return group
     }
 
@@ -464,7 +465,7 @@ struct RuleRuntime: Sendable {
         a.isDirty = false
         sink.changes.append(
             AlertChange(
-                key: AlertKey(rule: rule.name, group: group), transition: transition,
+                key: AlertKey(rule: rule.name, group: group.values), transition: transition,
                 alert: snapshot(a, group, resolvedAt: resolvedAt, resolution: resolution), notify: notify))
     }
 
@@ -478,7 +479,7 @@ struct RuleRuntime: Sendable {
     func snapshot(_ a: AlertLifecycle, _ group: GroupValues, resolvedAt: Nanos?, resolution: String?) -> AlertSnapshot {
         AlertSnapshot(
             serial: a.serial, rule: rule.name, ruleDescription: rule.description, kind: rule.kind, severity: rule.severity,
-            group: group, pending: a.phase == .pending, count: a.count, firstSeen: a.firstSeen.map(timestamp),
+            group: group.values, pending: a.phase == .pending, count: a.count, firstSeen: a.firstSeen.map(timestamp),
             lastSeen: a.lastSeen.map(timestamp), startedAt: timestamp(a.startedAt), resolvedAt: resolvedAt.map(timestamp),
             resolution: resolution, samples: a.samples, reminderNumber: a.reminders, acknowledged: a.acknowledged,
             summary: summary(a, group), searchQuery: searchQuery(group))
