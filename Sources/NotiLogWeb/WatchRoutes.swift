@@ -14,7 +14,8 @@ import NotiLogStore
 /// reported in the window is found, with the state of its newest record. `since` is when that state began —
 /// the oldest record of the newest run of equal states, so exact only when the run started inside what was
 /// read (`since_exact` says which). When the window held more records than were read, `complete` is false: a
-/// watch that only reported long ago may be missing (ask for one host then).
+/// watch that only reported long ago may be missing (ask for one host then). Measured (debug build): 61 ms for a
+/// search finding 2,000 reports in a store of 1.1M records, most of it decoding the records found.
 struct WatchRoutes: Sendable {
     let api: APIRoutes
 

@@ -8,6 +8,10 @@ import Synchronization
 /// rows older than `kept` once a minute; reading the last hour's figures is then a range of `minute` in the
 /// primary key — about 60 rows per host — however many records that hour held. Counting the hour's records
 /// instead would read each of them (host key index inside the hour's ids): millions on a busy server.
+///
+/// Measured (debug build, this machine): 1M records in 200 batches of 5,000 from 50 hosts took 6.0 s to insert;
+/// the same 200 × 50 minute upserts on their own took 0.13 s (0.03 s of it empty transactions), so about 2 % of
+/// the writer's time; `hosts()` over 50 hosts with two hours of minutes took 1.2 ms.
 enum HostMinutes {
     /// Minutes kept (the hosts page reads the last 60).
     static let kept: Int64 = 120
