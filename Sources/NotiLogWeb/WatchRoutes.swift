@@ -12,10 +12,11 @@ import NotiLogStore
 /// in the last `window`, newest first, at most `maxRecords` of them, through the app-name index inside that
 /// window's ids. The agent repeats each watch's state as a heartbeat (every minute by default), so a watch that
 /// reported in the window is found, with the state of its newest record. `since` is when that state began —
-/// the oldest record of the newest run of equal states, so exact only when the run started inside what was
-/// read (`since_exact` says which). When the window held more records than were read, `complete` is false: a
-/// watch that only reported long ago may be missing (ask for one host then). Measured (debug build): 61 ms for a
-/// search finding 2,000 reports in a store of 1.1M records, most of it decoding the records found.
+/// the oldest record of the newest run of equal states, so exact only when an older report with another state
+/// was read (`since_exact`); otherwise the state began no later than `since`. When the window held more
+/// records than were read, `complete` is false: a watch that only reported long ago may be missing (ask for
+/// one host then). Measured (debug build): 61 ms for a search finding 2,000 reports in a store of 1.1M
+/// records, most of it decoding the records found.
 struct WatchRoutes: Sendable {
     let api: APIRoutes
 
@@ -90,8 +91,8 @@ struct WatchRoutes: Sendable {
             .object([
                 ("host", .string(w.host)), ("kind", .string(w.report.kind.rawValue)), ("name", .string(w.report.name)),
                 ("state", .string(w.report.state.rawValue)), ("since", .time(w.since)),
-                // A run that reaches back to the oldest record read began no later than that; else it began then.
-                ("since_exact", .bool(w.sinceExact || complete)),
+                // A run that reaches back to the oldest report read began no later than that; else it began then.
+                ("since_exact", .bool(w.sinceExact)),
                 ("last_report", .time(w.lastReport)), ("exit_code", .int(w.report.exitCode.map(Int64.init))),
                 ("signal", .string(w.report.signal)), ("restarts", .int(w.report.restarts.map(Int64.init))), ("pid", .string(w.pid)),
             ])
