@@ -123,6 +123,35 @@ def check_hosts(c, b):
     overflow = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
     c.check("hosts: nothing overflows the window at 1280x800", not overflow)
 
+    # The lights' other colours: the hosts answer as the server gave it, with db-1 last heard from 20 minutes
+    # ago and the hostile host 3 hours ago (the server stamps reception with its own clock, so a test cannot
+    # send an old line).
+    def aged(route):
+        import datetime
+        import json
+        answer = route.fetch()
+        data = answer.json()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for h in data["hosts"]:
+            if h["hostname"] == "uiadmin-db-1":
+                h["last_seen"] = (now - datetime.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            elif h["hostname"] == HOSTILE_HOST:
+                h["last_seen"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        route.fulfill(response=answer, body=json.dumps(data))
+    page.route("**/api/v1/hosts", aged)
+    page.select_option("#sort", "name")
+    page.click("#refresh")
+    page.wait_for_selector("tr[data-host='uiadmin-db-1'] .dot.warn")
+    c.check("hosts: heard from 20 minutes ago is amber", page.locator("tr[data-host='uiadmin-db-1'] .dot.warn").count() == 1)
+    c.check("hosts: heard from 3 hours ago is red", hostile.locator(".dot.bad").count() == 1)
+    c.check("hosts: just now is still green", page.locator("tr[data-host='uiadmin-web-1'] .dot.ok").count() == 1)
+    c.check("hosts: the age is written out", "20 min ago" in page.locator("tr[data-host='uiadmin-db-1']").inner_text())
+    page.select_option("#sort", "last_seen")
+    last = page.locator("#hosts tr").last.get_attribute("data-host")
+    c.check("hosts: sorted by last seen, the longest silent last", last == HOSTILE_HOST, last)
+    b.shot("hosts-04-lights")
+    page.unroute("**/api/v1/hosts")
+
     # A host opens its search.
     page.click("tr[data-host='uiadmin-db-1'] a.host-link")
     page.wait_for_url("**/search?q=*")
