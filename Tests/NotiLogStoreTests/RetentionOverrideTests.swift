@@ -40,6 +40,39 @@ struct RetentionOverrideTests {
         try await task.value
     }
 
+    @Test func aSizeLimitSetWhileRunningReplacesTheFilesAgeLimit() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let filler = String(repeating: "x", count: 2_000)
+        for k in 0..<5 {
+            _ = try await store.insert(StoreMaintenanceTests.records(200, ago: Int64(100 - k), text: "batch\(k)", filler: filler))
+        }
+        // The file keeps a year: nothing here is due.
+        let maintenance = StoreMaintenance(
+            store: store,
+            configuration: .init(
+                idleDelay: .milliseconds(5), retention: RetentionPolicy(maxAgeSeconds: 365 * 86_400), retentionInterval: .seconds(3_600),
+                retentionBatchSize: 50),
+            now: { StoreMaintenanceTests.now })
+        let task = Task { try await maintenance.run() }
+        defer { task.cancel() }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, maintenance.counters.retentionRuns < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(maintenance.counters.deletedRows == 0)
+        #expect(try await store.count() == 1_000)
+
+        maintenance.setRetentionOverride(RetentionPolicy(maxBytes: 1 << 20))
+        while Date() < deadline, maintenance.counters.retentionRuns < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let left = try await store.count()
+        #expect(left > 0 && left < 1_000)
+        #expect(maintenance.counters.deletedRows == Int64(1_000 - left))
+        // The oldest went first.
+        #expect(try await store.search(SearchRequest(query: try QueryParser.parse("batch0"), now: StoreMaintenanceTests.now)).records.isEmpty)
+        #expect(try await store.search(SearchRequest(query: try QueryParser.parse("batch4"), now: StoreMaintenanceTests.now, limit: 1_000)).records.count == 200)
+        task.cancel()
+        try await task.value
+    }
+
     @Test func theStoreKeepsTheSettingAndKnowsItsOldestRecord() async throws {
         let dir = TemporaryDirectory()
         let store = try SQLiteLogStore(directory: dir.path)
