@@ -208,6 +208,15 @@ def check_users(c, b):
     c.check("users: the select goes back to admin", page.locator("tr[data-user='admin'] select.role-select").input_value() == "admin")
     b.shot("users-04-last-admin")
 
+    # The admin's own sessions, each with its address and browser; this one marked.
+    page.locator("tr[data-user='admin'] .link-button").click()
+    page.wait_for_selector("#confirm[open] .session-list li[data-session]")
+    sessions = page.inner_text(".session-list")
+    c.check("users: a user's sessions are listed with address and browser", "127.0.0.1" in sessions and "Chrome" in sessions, sessions)
+    c.check("users: the current session is marked", page.locator(".session-list .badge", has_text="this one").count() == 1)
+    b.shot("users-08-sessions")
+    page.click("#confirm-cancel")
+
     # Reset a password (typed).
     page.locator("tr[data-user='%s']" % EDITOR[0]).get_by_role("button", name="Reset password").click()
     page.wait_for_selector("#confirm[open]")

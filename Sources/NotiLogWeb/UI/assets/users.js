@@ -147,6 +147,10 @@ function userRow(u, sessions) {
     }, { extra: [el("label", { for: "reset-password" }, "Password"), input] });
   });
 
+  const sessionCount = sessions === null ? "–"
+    : el("button", { type: "button", class: "link-button", title: "Show " + u.username + "'s sessions", disabled: !sessions }, String(sessions));
+  if (sessions) sessionCount.addEventListener("click", () => showSessions(u, me));
+
   const endSessions = el("button", { type: "button", class: "ghost small", disabled: !sessions }, "End sessions");
   endSessions.addEventListener("click", () => {
     confirmAction("End every session of " + u.username + (me ? " (this one too: you will be signed out)" : "") + "?", "End sessions", async () => {
@@ -170,8 +174,52 @@ function userRow(u, sessions) {
     el("td", {}, role),
     el("td", {}, status),
     el("td", {}, localTime(u.last_login_at)),
-    el("td", { class: "num" }, sessions === null ? "–" : String(sessions)),
+    el("td", { class: "num" }, sessionCount),
     el("td", { class: "actions" }, reset, toggle, endSessions, remove));
+}
+
+/** A user's active sessions (address, browser, times) in the dialog, each with its own End button. */
+async function showSessions(u, me) {
+  const path = "/api/v1/users/" + encodeURIComponent(u.username) + "/sessions";
+  const list = el("ul", { class: "session-list" });
+  const fill = async () => {
+    let sessions;
+    try {
+      sessions = (await api("GET", path)).sessions || [];
+    } catch (e) {
+      list.replaceChildren(el("li", { class: "form-error" }, e.message));
+      return;
+    }
+    list.replaceChildren();
+    if (!sessions.length) list.append(el("li", { class: "hint" }, "No active session."));
+    for (const s of sessions) {
+      const end = el("button", { type: "button", class: "ghost small" }, s.current ? "End (signs you out)" : "End");
+      end.addEventListener("click", async () => {
+        end.disabled = true;
+        try {
+          await api("DELETE", path + "/" + encodeURIComponent(s.id));
+        } catch (e) {
+          end.disabled = false;
+          list.append(el("li", { class: "form-error" }, e.message));
+          return;
+        }
+        if (s.current) { location.assign("/login"); return; }
+        await fill();
+        await loadUsers();
+      });
+      list.append(el("li", { "data-session": String(s.id) },
+        el("div", {}, el("span", { class: "mono" }, s.address || "unknown address"), s.current ? el("span", { class: "badge info" }, "this one") : null),
+        el("div", { class: "hint session-agent" }, s.user_agent || "unknown browser"),
+        el("div", { class: "hint" }, "signed in " + localTime(s.created_at) + " · last request " + localTime(s.last_seen_at)),
+        end));
+    }
+  };
+  await fill();
+  confirmAction("Active sessions of " + u.username + (me ? " (you)" : "") + ":", "End all", async () => {
+    await api("DELETE", path);
+    if (me) { location.assign("/login"); return; }
+    await loadUsers();
+  }, { extra: [list], danger: true });
 }
 
 async function addUser(event) {
