@@ -68,6 +68,12 @@ public func buildServices(
                 "error.message": "\(failure.error)",
             ])
     }, ingestBacklog: { [pipeline] in pipeline.counters.queued >= pipeline.configuration.batchSize })
+    // Retention set from the UI (kept in the store) is in force over the configuration file's.
+    do {
+        if let saved = try await store.retentionOverride() { maintenance.setRetentionOverride(saved.policy) }
+    } catch {
+        throw ServerError(.store, "cannot read the retention setting stored in \(settings.dataDirectory)", underlying: error)
+    }
     var collectorLogger = logger
     collectorLogger[metadataKey: "component"] = "collector"
     let listeners = settings.listeners.map {

@@ -92,6 +92,21 @@ public struct HostSummary: Sendable, Hashable {
     public var parseProblems: Int64
     /// Message time minus reception time of the latest message that carried a time, in seconds.
     public var clockSkewSeconds: Double?
+    /// Counts over a recent window (the store's choice: the last hour, in whole minutes), when the store keeps them.
+    public var recent: Recent?
+
+    public struct Recent: Sendable, Hashable {
+        /// The window's start; it ends now.
+        public var since: SyslogTimestamp
+        public var messages: Int64
+        public var parseProblems: Int64
+
+        public init(since: SyslogTimestamp, messages: Int64, parseProblems: Int64) {
+            self.since = since
+            self.messages = messages
+            self.parseProblems = parseProblems
+        }
+    }
 
     public init(
         hostname: String, firstSeen: SyslogTimestamp, lastSeen: SyslogTimestamp, messages: Int64, parseProblems: Int64,

@@ -26,6 +26,8 @@ struct APIRoutes: Sendable {
         v1.delete("tokens/:id") { request, context in try await self.revokeToken(request, context) }
         SessionRoutes(api: self).register(on: v1)
         UserRoutes(api: self).register(on: v1)
+        SettingsRoutes(api: self).register(on: v1)
+        WatchRoutes(api: self).register(on: v1)
         IngestRoutes(api: self).register(on: v1)
         if let alerting = server.sources.alerting {
             AlertRoutes(api: self, alerting: alerting).register(on: v1)
@@ -164,14 +166,31 @@ struct APIRoutes: Sendable {
         } catch {
             throw APIError.store(error)
         }
+        let now = SyslogTimestamp.now()
         let items: [JSONValue] = hosts.map { h in
             .object([
                 ("hostname", .string(h.hostname)), ("first_seen", .time(h.firstSeen)), ("last_seen", .time(h.lastSeen)),
                 ("messages", .int(h.messages)), ("parse_problems", .int(h.parseProblems)),
                 ("clock_skew_seconds", h.clockSkewSeconds.map { .double($0) } ?? .null),
+                (
+                    "recent",
+                    h.recent.map { r in
+                        .object([
+                            ("since", .time(r.since)), ("messages", .int(r.messages)), ("parse_problems", .int(r.parseProblems)),
+                            ("messages_per_minute", .double(Self.perMinute(r.messages, since: r.since, now: now))),
+                            ("parse_problems_per_minute", .double(Self.perMinute(r.parseProblems, since: r.since, now: now))),
+                        ])
+                    } ?? .null
+                ),
             ])
         }
         return Self.json(.object([("hosts", .array(items))]))
+    }
+
+    /// A count over `since`…`now` as a rate per minute (two decimals), over at least one minute.
+    static func perMinute(_ count: Int64, since: SyslogTimestamp, now: SyslogTimestamp) -> Double {
+        let minutes = max(1, Double(now.nanosecondsSinceEpoch - since.nanosecondsSinceEpoch) / 60e9)
+        return (Double(count) / minutes * 100).rounded() / 100
     }
 
     func stats(_ request: Request) async throws -> Response {
@@ -250,6 +269,14 @@ struct APIRoutes: Sendable {
                 ("version", .string(server.configuration.version)), ("started_at", .time(server.startedAt)),
                 ("uptime_seconds", .int(now.seconds - server.startedAt.seconds)),
                 ("listeners", .array(listeners)),
+                (
+                    "http",
+                    .object([
+                        ("address", .string((try? await server.boundAddress()).map(APIServer.describe))),
+                        ("tls", .bool(server.configuration.tls != nil)),
+                    ])
+                ),
+                ("data_dir", .string((server.sources.storePath as NSString).deletingLastPathComponent)),
                 (
                     "ingest",
                     .object([

@@ -81,6 +81,9 @@ public final class StoreMaintenance: Service {
     private let onFailure: @Sendable (Failure) -> Void
     private let ingestBacklog: @Sendable () -> Bool
     private let state = Mutex(Counters())
+    /// The policy set at run time (`PUT /api/v1/settings/retention`), in force over `configuration.retention`;
+    /// `due` asks the work loop for a retention run at its next step.
+    private let override = Mutex<(policy: RetentionPolicy?, due: Bool)>((nil, false))
 
     /// - Parameters:
     ///   - now: the clock retention measures age against.
@@ -108,8 +111,21 @@ public final class StoreMaintenance: Service {
         }
     }
 
+    /// The retention policy in force: the one set at run time, else the configuration's.
+    public var retention: RetentionPolicy { override.withLock { $0.policy } ?? configuration.retention }
+
+    /// The policy set at run time, if any.
+    public var retentionOverride: RetentionPolicy? { override.withLock { $0.policy } }
+
+    /// Puts `policy` in force instead of the configuration's (nil: back to the configuration's), from the next
+    /// step on, and starts a retention run then (no restart, no wait for `retentionInterval`).
+    public func setRetentionOverride(_ policy: RetentionPolicy?) {
+        override.withLock { $0 = (policy, true) }
+    }
+
     private var retentionEnabled: Bool {
-        configuration.retention.maxAgeSeconds != nil || configuration.retention.maxBytes != nil
+        let policy = retention
+        return policy.maxAgeSeconds != nil || policy.maxBytes != nil
     }
 
     private func workLoop() async {
@@ -147,9 +163,11 @@ public final class StoreMaintenance: Service {
                 }
             }
 
+            // A policy set at run time starts a run at once.
+            if override.withLock({ o in defer { o.due = false }; return o.due }) { nextRetention = clock.now }
             // Retention runs even while indexing fails: a full disk is the worse outcome.
             if retentionEnabled, retentionInProgress || clock.now >= nextRetention {
-                let (policy, now, batch) = (configuration.retention, self.now(), configuration.retentionBatchSize)
+                let (policy, now, batch) = (retention, self.now(), configuration.retentionBatchSize)
                 switch await step(.retention, { [store] () async throws(StoreError) -> Int in
                     try await store.applyRetention(policy, now: now, maxRows: batch)
                 }) {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import NotiLogCore
+import Synchronization
 
 /// The embedded store: one SQLite database in WAL mode under the data directory.
 ///
@@ -14,6 +15,8 @@ public final class SQLiteLogStore: LogStore {
     /// Records per time span at most when batches are small (see `TimeSpans`).
     let timeSpanRecords: Int64
     let fieldNames = FieldNames()
+    /// The minute `host_minutes` was last pruned at.
+    let hostMinutesPruned = Mutex<Int64>(0)
 
     /// Opens (creating if needed) `DIRECTORY/notilog.sqlite` and migrates it.
     public convenience init(directory: String) throws(StoreError) {
@@ -107,6 +110,7 @@ public final class SQLiteLogStore: LogStore {
                 sqlite3_reset(s)
                 sqlite3_clear_bindings(s)
                 try Self.updateHosts(batch, db)
+                try HostMinutes.prune(now: HostMinutes.minute(newest), last: self.hostMinutesPruned, db)
                 try TimeSpans.record(ids: first...last, oldest: oldest, newest: newest, coalesceBelow: self.timeSpanRecords, db)
                 try IngestMarks.record(marks, db)
                 return (first...last, names.keys)
@@ -189,13 +193,26 @@ public final class SQLiteLogStore: LogStore {
             var messages: Int64 = 0
             var problems: Int64 = 0
             var skew: Int64?
+            /// Counts by minute of reception (a batch mostly falls in one minute, sometimes two).
+            var minute: Int64 = .min
+            var minuteMessages: Int64 = 0
+            var minuteProblems: Int64 = 0
+            var earlierMinutes: [(minute: Int64, messages: Int64, problems: Int64)] = []
 
             mutating func add(_ r: LogRecord, _ received: Int64) {
                 first = min(first, received)
                 last = max(last, received)
                 messages += 1
-                if !r.problems.isEmpty { problems += 1 }
+                let problem = !r.problems.isEmpty
+                if problem { problems += 1 }
                 if let t = r.timestamp { skew = t.nanosecondsSinceEpoch - received }
+                let m = HostMinutes.minute(received)
+                if m != minute {
+                    if minuteMessages > 0 { earlierMinutes.append((minute, minuteMessages, minuteProblems)) }
+                    (minute, minuteMessages, minuteProblems) = (m, 0, 0)
+                }
+                minuteMessages += 1
+                if problem { minuteProblems += 1 }
             }
         }
         var byHost: [[UInt8]: Figures] = [:]
@@ -229,9 +246,13 @@ public final class SQLiteLogStore: LogStore {
                   parse_problems = parse_problems + excluded.parse_problems,
                   clock_skew_ns = coalesce(excluded.clock_skew_ns, clock_skew_ns)
                 """)
+        var minutes: [(name: String, minute: Int64, messages: Int64, problems: Int64)] = []
         for f in byHost.values {
             try upsert.execute(arguments: [f.name, f.first, f.last, f.messages, f.problems, f.skew])
+            for e in f.earlierMinutes { minutes.append((f.name, e.minute, e.messages, e.problems)) }
+            if f.minuteMessages > 0 { minutes.append((f.name, f.minute, f.minuteMessages, f.minuteProblems)) }
         }
+        try HostMinutes.record(minutes, db)
     }
 
     // MARK: Read
@@ -377,9 +398,18 @@ public final class SQLiteLogStore: LogStore {
     }
 
     public func hosts() async throws(StoreError) -> [HostSummary] {
+        try await hosts(now: .now())
+    }
+
+    /// The hosts, with their counts over the `HostMinutes.windowMinutes` whole minutes up to `now`'s.
+    public func hosts(now: SyslogTimestamp) async throws(StoreError) -> [HostSummary] {
+        let nowMinute = HostMinutes.minute(now.nanosecondsSinceEpoch)
+        let since = nowMinute - HostMinutes.windowMinutes + 1
+        let windowStart = SyslogTimestamp(nanosecondsSinceEpoch: since * HostMinutes.nanosecondsPerMinute, fractionDigits: 0)
         do {
             return try await pool.read { db in
-                try Row.fetchAll(
+                let recent = try HostMinutes.counts(since: since, db)
+                return try Row.fetchAll(
                     db,
                     sql: """
                         SELECT hostname, first_seen, last_seen, messages, parse_problems, clock_skew_ns
@@ -387,10 +417,15 @@ public final class SQLiteLogStore: LogStore {
                         """
                 ).map { row in
                     let skew: Int64? = row[5]
-                    return HostSummary(
-                        hostname: row[0], firstSeen: SyslogTimestamp(nanosecondsSinceEpoch: row[1], fractionDigits: 6),
+                    let name: String = row[0]
+                    var summary = HostSummary(
+                        hostname: name, firstSeen: SyslogTimestamp(nanosecondsSinceEpoch: row[1], fractionDigits: 6),
                         lastSeen: SyslogTimestamp(nanosecondsSinceEpoch: row[2], fractionDigits: 6),
                         messages: row[3], parseProblems: row[4], clockSkewSeconds: skew.map { Double($0) / 1e9 })
+                    let counts = recent[name.lowercased()]
+                    summary.recent = HostSummary.Recent(
+                        since: windowStart, messages: counts?.messages ?? 0, parseProblems: counts?.problems ?? 0)
+                    return summary
                 }
             }
         } catch {

@@ -90,6 +90,12 @@ enum SQLiteSchema {
         m.registerMigration("9 users and sessions") { db in
             try db.execute(sql: UserSchema.sql)
         }
+        // Run-time settings (retention set from the UI) and per-host counts by minute (the hosts page's rates:
+        // reading the last hour is 60 rows per host instead of a scan of that hour's records).
+        m.registerMigration("10 settings, per-minute host counts") { db in
+            try db.execute(sql: SettingsSchema.sql)
+            try db.execute(sql: HostMinutes.schema)
+        }
         return m
     }
 }
