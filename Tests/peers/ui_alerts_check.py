@@ -200,6 +200,16 @@ def flow(b, c, base, args):
     c.check("the rules page fits the window", fits(page))
     shot("rules-04-saved")
 
+    # Edit it: the stored definition comes back; the change is saved with PUT.
+    rule_row.locator("button.edit").click()
+    page.wait_for_function("() => document.getElementById('definition').value.includes('ui-made-rule')")
+    lines = [line for line in page.input_value("#definition").split("\n") if not line.startswith("description:")]
+    page.fill("#definition", "\n".join(lines + ['description: "made <i>in</i> the browser"']))
+    page.click("#save-rule")
+    page.wait_for_selector("#editor", state="hidden")
+    page.locator('#rule-rows tr[data-rule="ui-made-rule"]', has_text="made <i>in</i> the browser").wait_for()
+    c.check("the edited description shows as text", rule_row.locator("td.name i").count() == 0)
+
     # A file's rule is read-only in the editor.
     config_row.locator("button.view").click()
     page.wait_for_selector("#editor:not([hidden])")
