@@ -149,6 +149,11 @@ struct WebUIAlertsBrowserTests {
                 group_by: [host]
                 severity: critical
                 channels: [hook-ok]
+              - name: uialert-brief
+                kind: match
+                query: '"uialert-brief"'
+                group_by: [host]
+                resolve_after: 2s
             """
         try await BrowserCheck.run("ui_alerts_check.py", config: config)
     }

@@ -1,9 +1,10 @@
 """Drives NotiLog's alerts, rules and channels pages in headless Chromium against a running notilog-server whose
-configuration has the rule `uialert-boom` (kind match, `"uialert-boom"` by host) and two webhook channels:
-`hook-ok` (a receiver that answers 200; the rule's channel) and `hook-down` (a closed port, for a failing test). Sends lines over syslog that make the rule
-fire (one of them hostile), then: the alert on /alerts with its samples as text, acknowledging it, silencing it
-from its dialog and ending the silence; "Save as rule" from the search page, a bad key shown beside its line,
-the 24-hour test, save, disable, enable, delete; the channels' test messages, their outcomes and delivery logs;
+configuration has the rules `uialert-boom` (kind match, `"uialert-boom"` by host) and `uialert-brief` (the same,
+resolving after 2 s), and two webhook channels: `hook-ok` (a receiver that answers 200; uialert-boom's channel)
+and `hook-down` (a closed port, for a failing test). Sends lines over syslog that make the rules fire (one of them
+hostile), then: the alert on /alerts with its samples as text, acknowledging it, silencing it from its dialog and
+ending the silence, the resolved one; "Save as rule" from the search page, a bad key shown beside its line, the
+24-hour test, save, edit, disable, enable, delete; the channels' test messages, their outcomes and delivery logs;
 and what a viewer does not see. Screenshots alerts-*.png, rules-*.png, channels-*.png.
 
     .peers/python/bin/python Tests/peers/ui_alerts_check.py --url http://127.0.0.1:PORT --syslog-tcp PORT \
@@ -29,6 +30,7 @@ def send(port):
     lines = [
         rfc5424(2, "web-9", "uitest", HOSTILE),
         rfc5424(3, "web-9", "uitest", "uialert-boom again, the second line"),
+        rfc5424(5, "web-4", "uitest", "uialert-brief a blip that resolves after 2 s"),
     ]
     for n in range(3):
         lines.append(rfc5424(4, "web-3", "uitest", "%s login failed for user %d" % (CANDIDATE, n)))
@@ -139,6 +141,19 @@ def flow(b, c, base, args):
     # The tabs: the alert is in All, not in Pending; after an auto-refresh the page keeps the tab.
     page.click("#tab-all")
     page.locator('.alert-card[data-rule="uialert-boom"]').wait_for()
+    # The rule that resolves after 2 s: its alert is among the resolved ones, with how long it lasted.
+    page.click("#tab-resolved")
+    brief = page.locator('.alert-card.state-resolved[data-rule="uialert-brief"]')
+    deadline = time.time() + 60
+    while brief.count() == 0 and time.time() < deadline:
+        page.wait_for_timeout(1000)
+        page.click("#refresh")
+    c.check("a resolved alert shows on the Resolved tab", brief.count() == 1, page.inner_text("#alert-list")[:300])
+    if brief.count() == 1:
+        facts = brief.locator(".facts").text_content()
+        c.check("the resolved alert says how long it lasted and when it resolved", "lasted" in facts and "resolved" in facts, facts)
+        c.check("the firing alert is not on the Resolved tab", page.locator('.alert-card[data-rule="uialert-boom"]').count() == 0)
+    shot("alerts-06-resolved")
     page.click("#tab-pending")
     page.wait_for_selector("#alert-list .empty")
     c.check("no pending alert", "No alert is pending" in page.inner_text("#alert-list"))
