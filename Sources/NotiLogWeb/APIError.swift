@@ -11,6 +11,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var message: String
     /// For query errors: the 1-based column in the query text.
     public var column: Int?
+    /// For an invalid rule: each problem with the key (`field`) and the line it names, so a form can show it there.
+    var problems: [JSONValue]?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, column: Int? = nil) {
         self.status = status
@@ -37,6 +39,7 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     var json: JSONValue {
         var members: [(String, JSONValue)] = [("code", .string(code)), ("message", .string(message))]
         if let column { members.append(("column", .int(column))) }
+        if let problems { members.append(("problems", .array(problems))) }
         return .object([("error", .object(members))])
     }
 

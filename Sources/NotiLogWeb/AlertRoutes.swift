@@ -51,6 +51,7 @@ struct AlertRoutes: Sendable {
         v1.delete("silences/:id") { request, context in try await self.expireSilence(request, context) }
         v1.get("channels") { request, _ in try await self.channels(request) }
         v1.post("channels/:name/test") { request, context in try await self.testChannel(request, context) }
+        v1.get("channels/:name/deliveries") { request, context in try await self.deliveries(request, context) }
     }
 
     static func id(_ context: APIRequestContext, _ what: String) throws(APIError) -> Int64 {
@@ -62,13 +63,34 @@ struct AlertRoutes: Sendable {
 
     // MARK: Alerts
 
-    static func alertJSON(_ a: AlertRow) -> JSONValue {
+    /// An alert; `ruleQuery` (the rule's query, when the rule still exists) makes its `search_query`: the rule's
+    /// query narrowed to the alert's group values, for a link to its records.
+    static func alertJSON(_ a: AlertRow, ruleQuery: String? = nil) -> JSONValue {
         .object([
             ("id", .int(a.id)), ("rule", .string(a.rule)), ("group", .string(a.groupKey)), ("state", .string(a.state.rawValue)),
             ("count", .int(a.count)), ("started_at", .time(a.startedAt)), ("updated_at", .time(a.updatedAt)),
             ("resolved_at", .time(a.resolvedAt)), ("acknowledged_at", .time(a.acknowledgedAt)),
-            ("acknowledged_by", .string(a.acknowledgedBy)), ("detail", .raw(Array(a.detail.utf8))),
+            ("acknowledged_by", .string(a.acknowledgedBy)), ("search_query", .string(searchQuery(a, ruleQuery: ruleQuery))),
+            ("detail", .raw(Array(a.detail.utf8))),
         ])
+    }
+
+    /// The group values an alert's detail (its notice, in snake_case) names.
+    private struct DetailGroup: Decodable {
+        var group: [AlertNotice.GroupValue]?
+    }
+
+    static func searchQuery(_ a: AlertRow, ruleQuery: String?) -> String? {
+        guard let ruleQuery else { return nil }
+        let group = (try? JSONDecoder().decode(DetailGroup.self, from: Data(a.detail.utf8)))?.group ?? []
+        return Rule.searchQuery(ruleQuery: ruleQuery, group: group)
+    }
+
+    /// Rule name → its query text, for `search_query`.
+    func ruleQueries() async -> [String: String] {
+        var queries: [String: String] = [:]
+        for entry in await alerting.catalog.entries where queries[entry.rule.name] == nil { queries[entry.rule.name] = entry.rule.query.text }
+        return queries
     }
 
     func alerts(_ request: Request) async throws -> Response {
@@ -84,7 +106,9 @@ struct AlertRoutes: Sendable {
             var rows = try await alerting.store.alerts(filter)
             let more = rows.count > limit
             if more { rows.removeLast() }
-            return APIRoutes.json(.object([("alerts", .array(rows.map(Self.alertJSON))), ("next", more ? .int(rows.last?.id) : .null)]))
+            let queries = await ruleQueries()
+            let list = rows.map { Self.alertJSON($0, ruleQuery: queries[$0.rule]) }
+            return APIRoutes.json(.object([("alerts", .array(list)), ("next", more ? .int(rows.last?.id) : .null)]))
         } catch {
             throw APIError.store(error)
         }
@@ -107,7 +131,9 @@ struct AlertRoutes: Sendable {
                         ("done_at", .time(item.doneAt)), ("last_error", .string(item.lastError)), ("deliveries", .array(attempts)),
                     ]))
             }
-            guard case .object(var members) = Self.alertJSON(row) else { fatalError("an alert is an object") }
+            guard case .object(var members) = Self.alertJSON(row, ruleQuery: await ruleQueries()[row.rule]) else {
+                fatalError("an alert is an object")
+            }
             members.append(("notifications", .array(notifications)))
             return APIRoutes.json(.object(members))
         } catch let error as StoreError {
@@ -122,7 +148,7 @@ struct AlertRoutes: Sendable {
             guard let row = try await alerting.store.acknowledgeAlert(id: id, by: principal.name, at: .now()) else {
                 throw APIError(.notFound, "not_found", "no alert with id \(id)")
             }
-            return APIRoutes.json(Self.alertJSON(row))
+            return APIRoutes.json(Self.alertJSON(row, ruleQuery: await ruleQueries()[row.rule]))
         } catch let error as StoreError {
             throw APIError.store(error)
         }
@@ -154,9 +180,14 @@ struct AlertRoutes: Sendable {
     /// The API's answer to a catalog failure: 404, 409 (the name is taken, or the rule lives in a file), 422.
     static func apiError(_ failure: RuleCatalog.Failure) -> APIError {
         switch failure.code {
-        case .notFound: APIError(.notFound, "not_found", failure.message)
-        case .conflict: APIError(.conflict, "conflict", failure.message)
-        case .invalid: APIError(.unprocessableContent, "invalid_rule", failure.description)
+        case .notFound: return APIError(.notFound, "not_found", failure.message)
+        case .conflict: return APIError(.conflict, "conflict", failure.message)
+        case .invalid:
+            var error = APIError(.unprocessableContent, "invalid_rule", failure.description)
+            error.problems = failure.problems.map { p in
+                .object([("field", .string(p.field)), ("line", .int(p.line.map(Int64.init))), ("reason", .string(p.reason)), ("text", .string(p.description))])
+            }
+            return error
         }
     }
 
@@ -421,8 +452,46 @@ struct AlertRoutes: Sendable {
 
     func channels(_ request: Request) async throws -> Response {
         try await api.authorize(request, for: .read)
-        let list = alerting.channels.sorted { $0.key < $1.key }.map { JSONValue.object([("name", .string($0.key)), ("type", .string($0.value))]) }
+        let entries = await alerting.catalog.entries
+        let list = alerting.channels.sorted { $0.key < $1.key }.map { name, type in
+            let rules = entries.filter { $0.rule.channels.contains(name) }.map { JSONValue.string($0.rule.name) }
+            return JSONValue.object([("name", .string(name)), ("type", .string(type)), ("rules", .array(rules))])
+        }
         return APIRoutes.json(.object([("channels", .array(list))]))
+    }
+
+    /// What an outbox notice says, as the delivery log shows it (`AlertNotice`'s default keys).
+    private struct NoticeSummary: Decodable {
+        var rule: String?
+        var state: String?
+    }
+
+    /// `GET /channels/{name}/deliveries`: the channel's latest notifications, each with every delivery attempt.
+    func deliveries(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await api.authorize(request, for: .read)
+        let name = context.parameters.get("name") ?? ""
+        guard let type = alerting.channels[name] else { throw APIError(.notFound, "not_found", "no channel named '\(name)'") }
+        let limit = try APIRoutes.integer(APIRoutes.parameters(request), "limit", default: 50, in: 1...500)
+        var list: [JSONValue] = []
+        do {
+            for item in try await alerting.store.notifications(channel: name, limit: limit) {
+                let notice = try? JSONDecoder().decode(NoticeSummary.self, from: Data(item.notice.utf8))
+                let attempts = try await alerting.store.deliveryLog(outboxID: item.id).map { a -> JSONValue in
+                    .object([("at", .time(a.at)), ("outcome", .string(a.outcome.rawValue)), ("detail", .string(a.detail)), ("retry_at", .time(a.retryAt))])
+                }
+                list.append(
+                    .object([
+                        ("id", .int(item.id)), ("alert_id", .int(item.alertID)), ("rule", .string(notice?.rule)),
+                        ("notice_state", .string(notice?.state)), ("state", .string(item.state.rawValue)), ("attempts", .int(item.attempts)),
+                        ("created_at", .time(item.createdAt)), ("next_attempt_at", .time(item.nextAttemptAt)), ("done_at", .time(item.doneAt)),
+                        ("last_error", .string(item.lastError)), ("deliveries", .array(attempts)),
+                    ]))
+            }
+        } catch {
+            // Only the store throws here (typed: StoreError).
+            throw APIError.store(error)
+        }
+        return APIRoutes.json(.object([("channel", .string(name)), ("type", .string(type)), ("notifications", .array(list))]))
     }
 
     func testChannel(_ request: Request, _ context: APIRequestContext) async throws -> Response {

@@ -29,6 +29,8 @@ public protocol AlertStore: Sendable {
     /// Notifications newest first, with their attempts.
     func notifications(alertID: Int64?, limit: Int) async throws(StoreError) -> [OutboxItem]
     func deliveryLog(outboxID: Int64) async throws(StoreError) -> [DeliveryAttempt]
+    /// One channel's notifications newest first (the web UI's delivery log).
+    func notifications(channel: String, limit: Int) async throws(StoreError) -> [OutboxItem]
 
     func silences(includeExpired: Bool, at: SyslogTimestamp) async throws(StoreError) -> [SilenceRow]
     func addSilence(_ silence: SilenceRow) async throws(StoreError) -> SilenceRow

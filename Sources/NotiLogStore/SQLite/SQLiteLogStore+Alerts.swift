@@ -293,6 +293,18 @@ extension SQLiteLogStore: AlertStore {
         }
     }
 
+    public func notifications(channel: String, limit: Int) async throws(StoreError) -> [OutboxItem] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT \(Self.outboxColumns) FROM outbox WHERE channel = ? ORDER BY id DESC LIMIT ?", arguments: [channel, limit]
+                ).map(Self.outboxItem)
+            }
+        } catch {
+            throw StoreError(.read, "cannot list notifications", underlying: error)
+        }
+    }
+
     public func deliveryLog(outboxID: Int64) async throws(StoreError) -> [DeliveryAttempt] {
         do {
             return try await pool.read { db in

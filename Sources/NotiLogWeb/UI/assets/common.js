@@ -29,15 +29,18 @@ export class APIError extends Error {
 
 let csrfToken = null;
 
-/** Calls the API; JSON in and out. State-changing calls carry the session's X-CSRF-Token. */
-export async function api(method, path, body) {
+/**
+ * Calls the API; JSON in and out. State-changing calls carry the session's X-CSRF-Token. With `contentType`, the
+ * body is a string sent as it is (a rule's YAML), not as JSON.
+ */
+export async function api(method, path, body, contentType) {
   const headers = { "Accept": "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   if (method !== "GET" && method !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response;
   try {
     response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: body === undefined ? undefined : contentType ? String(body) : JSON.stringify(body),
       credentials: "same-origin", cache: "no-store",
     });
   } catch (e) {
@@ -48,10 +51,12 @@ export async function api(method, path, body) {
   if (!response.ok) {
     const error = (data && data.error) || {};
     const retry = response.headers.get("Retry-After");
-    throw new APIError(
+    const failure = new APIError(
       response.status, error.code || "http_" + response.status,
       error.message || ("HTTP " + response.status), typeof error.column === "number" ? error.column : null,
       retry ? parseInt(retry, 10) : null);
+    failure.problems = Array.isArray(error.problems) ? error.problems : [];
+    throw failure;
   }
   return data;
 }

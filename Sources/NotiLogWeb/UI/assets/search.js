@@ -3,7 +3,7 @@
 // /api/v1/stats. The URL holds the query and range, so a search can be shared and the back button works.
 //
 // Log text is hostile: every piece of a record becomes a text node or an attribute value set by a fixed name.
-import { api, el, startPage } from "/assets/common.js";
+import { api, el, hasRole, startPage } from "/assets/common.js";
 
 const SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 const FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
@@ -470,7 +470,11 @@ function drawHistogram(stats, width) {
 // MARK: Start
 
 async function main() {
-  await startPage("search");
+  const session = await startPage("search");
+  // "Save as rule" (editors): the rules page opens a new rule with the query in the box.
+  const saveAsRule = $("save-as-rule");
+  saveAsRule.hidden = !hasRole(session, "editor");
+  saveAsRule.addEventListener("click", () => location.assign("/rules?new=1&q=" + encodeURIComponent(queryBox.value.trim())));
   $("zone-hint").textContent = "times in " + zoneName();
 
   rangeBox.addEventListener("change", () => {
