@@ -27,6 +27,7 @@ struct APIRoutes: Sendable {
         SessionRoutes(api: self).register(on: v1)
         UserRoutes(api: self).register(on: v1)
         IngestRoutes(api: self).register(on: v1)
+        TailRoutes(api: self).register(on: v1)
         if let alerting = server.sources.alerting {
             AlertRoutes(api: self, alerting: alerting).register(on: v1)
         }
@@ -122,9 +123,17 @@ struct APIRoutes: Sendable {
             guard let id = Int64(cursor), id > 0 else { throw APIError.invalidParameter("cursor", "not a cursor from a previous page: '\(cursor)'") }
             before = id
         }
+        // Only records newer than this id (a poller's cursor: `notilogctl tail` without WebSockets).
+        var after: Int64?
+        if let text = p["after_id"], !text.isEmpty {
+            guard let id = Int64(text), id >= 0 else {
+                throw APIError.invalidParameter("after_id", "expected a record id (a whole number, 0 or more), got '\(text.prefix(40))'")
+            }
+            after = id
+        }
         let page: SearchPage
         do {
-            page = try await store.search(SearchRequest(query: query, now: .now(), limit: limit, before: before))
+            page = try await store.search(SearchRequest(query: query, now: .now(), limit: limit, before: before, after: after))
         } catch {
             throw APIError.store(error)
         }
