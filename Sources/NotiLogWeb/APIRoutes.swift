@@ -243,6 +243,7 @@ struct APIRoutes: Sendable {
         let now = SyslogTimestamp.now()
         let c = server.sources.pipeline.counters
         let m = server.sources.maintenance.counters
+        let t = server.tail.counters
         var listeners: [JSONValue] = []
         for l in server.sources.listeners {
             let s = l.counters.snapshot
@@ -277,6 +278,13 @@ struct APIRoutes: Sendable {
                         ("maintenance_failures", .int(m.failedSteps)), ("last_error", .string(m.lastError)),
                     ])
                 ),
+                (
+                    "tail",
+                    .object([
+                        ("connections", .int(t.connections)), ("opened", .int(t.opened)), ("missed", .int(t.missedRecords)),
+                        ("read_back", .int(t.readBackRecords)), ("skipped_ids", .int(t.skippedIDs)),
+                    ])
+                ),
             ]))
     }
 
@@ -296,7 +304,8 @@ struct APIRoutes: Sendable {
         }
         let text = PrometheusText.render(
             pipeline: server.sources.pipeline.counters, queueCapacity: server.sources.pipeline.configuration.queueCapacity,
-            maintenance: server.sources.maintenance.counters, listeners: listeners, store: figures, startedAt: server.startedAt)
+            maintenance: server.sources.maintenance.counters, listeners: listeners, store: figures, startedAt: server.startedAt,
+            tail: server.tail.counters)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

@@ -42,6 +42,30 @@ final class TailHub: Sendable {
         var nextID = 0
         /// The last committed id the hub has handed to its clients (nil until known).
         var lastID: Int64?
+        var counters = Counters()
+    }
+
+    /// For `/metrics` and `status`.
+    struct Counters: Sendable, Hashable {
+        /// Tail connections open now.
+        var connections = 0
+        /// Tail connections opened since the start.
+        var opened: Int64 = 0
+        /// Matching records not sent to a client whose queue was full (each reported to it in a gap).
+        var missedRecords: Int64 = 0
+        /// Committed records the hub's subscription lost and read back from the store.
+        var readBackRecords: Int64 = 0
+        /// Ids the hub skipped without reading them back (reported to every client as a gap).
+        var skippedIDs: Int64 = 0
+    }
+
+    var counters: Counters {
+        let (counters, clients) = state.withLock { ($0.counters, Array($0.clients.values)) }
+        var c = counters
+        c.connections = clients.count
+        // The open connections' misses, with those of the connections already closed.
+        c.missedRecords += clients.reduce(0) { $0 + $1.missed }
+        return c
     }
 
     init(pipeline: IngestPipeline, store: any LogStore, limits: Limits = Limits(), logger: Logger) {
@@ -59,13 +83,17 @@ final class TailHub: Sendable {
         state.withLock { s in
             let client = TailClient(id: s.nextID, matcher: matcher, position: s.lastID ?? 0, limits: limits)
             s.nextID += 1
+            s.counters.opened += 1
             s.clients[client.id] = client
             return client
         }
     }
 
     func unregister(_ client: TailClient) {
-        _ = state.withLock { $0.clients.removeValue(forKey: client.id) }
+        let missed = client.missed
+        state.withLock { s in
+            if s.clients.removeValue(forKey: client.id) != nil { s.counters.missedRecords += missed }
+        }
         client.close()
     }
 
@@ -108,6 +136,7 @@ final class TailHub: Sendable {
                     let chunk = try await store.records(after: cursor, limit: min(5_000, Int(before - 1 - cursor)))
                     let wanted = chunk.filter { $0.id < before }
                     guard let end = wanted.last?.id else { return }
+                    state.withLock { $0.counters.readBackRecords += Int64(wanted.count) }
                     deliver(wanted)
                     cursor = end
                 }
@@ -124,6 +153,7 @@ final class TailHub: Sendable {
     private func broadcastGap(after: Int64, before: Int64) {
         let clients = state.withLock { s -> [TailClient] in
             s.lastID = max(s.lastID ?? 0, before - 1)
+            s.counters.skippedIDs += before - after - 1
             return Array(s.clients.values)
         }
         logger.warning("live tail: records skipped (the tail fell too far behind)", metadata: ["tail.from_id": "\(after + 1)", "tail.to_id": "\(before - 1)"])

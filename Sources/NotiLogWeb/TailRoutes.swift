@@ -143,7 +143,7 @@ struct TailRoutes: Sendable {
         }
         let client = hub.register(QueryMatcher(parameters.query))
         defer { hub.unregister(client) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             // Client messages are not used; reading answers pings and sees the client's close.
             group.addTask {
                 for try await _ in inbound {}

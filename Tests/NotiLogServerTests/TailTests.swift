@@ -288,6 +288,12 @@ struct TailTests {
             #expect(!stream.ids.contains { (from...to).contains($0) }, "a gap holds no record that was sent")
             #expect(gap["from"] is String && gap["to"] is String)
         }
+        // Counted where an operator looks: /metrics and status.
+        let metrics = try await server.admin.request("GET", "/metrics").text
+        #expect(metrics.contains("notilog_tail_missed_records_total \(stream.missed)\n"), "\(metrics.split(separator: "\n").filter { $0.hasPrefix("notilog_tail") })")
+        #expect(metrics.contains("notilog_tail_connections 1\n"))
+        let status = try await server.admin.request("GET", "/api/v1/status").json
+        #expect((status["tail"] as? [String: Any])?["missed"] as? Int == stream.missed, "\(String(describing: status["tail"]))")
         let seen = stream.stats.count
         let stats = try await Self.read(client, into: &stream, seconds: 5) { $0.stats.count > seen }
         #expect(stats && (stream.stats.last?["missed"] as? Int ?? 0) == stream.missed)
@@ -309,7 +315,18 @@ struct TailTests {
             if code == "invalid_query" { #expect(error["column"] is Int, "\(error)") }
             #expect(stream.close == .close(code: 4400, reason: code), "\(String(describing: stream.close))")
         }
+
+        // Tails still open, one of them not reading: the server still stops, and closes them.
+        let reading = try #require(try await Self.connect(server).1)
+        let idle = try #require(try await Self.connect(server, receiveBuffer: 4_096).1)
+        var stream = Stream()
+        #expect(try await Self.read(reading, into: &stream) { !$0.live.isEmpty })
+        let started = ContinuousClock.now
         try await server.stop()
+        #expect(ContinuousClock.now - started < .seconds(30), "stopping took \(ContinuousClock.now - started)")
+        try await Self.read(reading, into: &stream, seconds: 10) { $0.close != nil }
+        #expect(stream.close != nil, "the open tail was closed")
+        idle.close()
     }
 
     @Test func theTailWorksOverHTTPS() async throws {

@@ -370,6 +370,17 @@ def main():
         page.mouse.wheel(0, -3000)
         page.wait_for_selector("#jump:not([hidden])")
         c.check("scrolling up offers 'Jump to latest'", page.is_visible("#jump"))
+        page.mouse.wheel(0, -200000)
+        try:
+            page.wait_for_function("() => document.getElementById('stream').scrollTop < 5", timeout=10000)
+        except Exception:  # noqa: BLE001
+            pass
+        banner = page.locator("#scrolled-out")
+        c.check("at the top, the page says older lines left it, with a search for them",
+                banner.is_visible() and "no longer on the page" in banner.inner_text()
+                and (banner.locator("a").get_attribute("href") or "").startswith("/search?q=app%3Atailflood&from="), banner.inner_text())
+        c.check("reading older lines is not pulled back down", page.evaluate("() => document.getElementById('stream').scrollTop") < 5)
+        shot("tail-09-scrolled-up")
         page.click("#jump")
         c.check("'Jump to latest' follows again", page.is_hidden("#jump"))
 
@@ -389,7 +400,7 @@ def main():
             c.check("a dropped connection shows as reconnecting", False, tab.inner_text("#conn"))
         ui_common.send_lines(args.syslog_tcp, [rfc5424(6, "web-3", "tailreconnect", "reconnect %d" % n) for n in range(10, 30)])
         time.sleep(1.5)
-        shot("tail-09-reconnecting", tab)
+        shot("tail-10-reconnecting", tab)
         proxy.refusing = False
         try:
             wait_live(tab, timeout=40000)
@@ -400,7 +411,7 @@ def main():
         c.check("after reconnecting every line is there once, in order", got == list(range(30)), got)
         connects = tab.evaluate("() => window.notilogTail.connects")
         c.check("the page reconnected by itself", connects >= 2, connects)
-        shot("tail-10-reconnected", tab)
+        shot("tail-11-reconnected", tab)
         tab.close()
         proxy.close()
 

@@ -375,13 +375,17 @@ function updateGapIndicator() {
   const lines = missedUnknown ? (missedLines > 0 ? "at least " + number.format(missedLines) : "some") : number.format(missedLines);
   gapIndicator.replaceChildren(
     document.createTextNode("⚠ " + number.format(gapCount) + (gapCount === 1 ? " gap: " : " gaps: ") + lines + " lines missed"),
-    el("a", { href: lastGapLink, target: "_blank", rel: "noopener" }, "search the last"));
+    el("a", { href: lastGapLink, target: "_blank", rel: "noopener" }, gapCount === 1 ? "search it" : "search the latest"));
   gapIndicator.hidden = false;
 }
 
 // MARK: Pause, follow, keys
 
+/** Lines dropped before the current pause (the paused count says how many this pause dropped). */
+let droppedBeforePause = 0;
+
 function setPaused(on) {
+  if (on && !paused) droppedBeforePause = stats.dropped;
   paused = on;
   pauseButton.setAttribute("aria-pressed", on ? "true" : "false");
   pauseButton.textContent = on ? "Resume" : "Pause";
@@ -392,7 +396,7 @@ function setPaused(on) {
 function updatePausedInfo() {
   if (!paused) { pausedInfo.hidden = true; return; }
   const text = "Paused · " + number.format(pendingRecords) + (pendingRecords === 1 ? " new line" : " new lines") +
-    (stats.dropped > 0 ? " (" + number.format(stats.dropped) + " skipped)" : "");
+    (stats.dropped > droppedBeforePause ? " (" + number.format(stats.dropped - droppedBeforePause) + " skipped)" : "");
   if (pausedInfo.textContent !== text) pausedInfo.textContent = text;
   pausedInfo.hidden = false;
 }
