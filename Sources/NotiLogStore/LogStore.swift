@@ -64,12 +64,15 @@ public struct SearchRequest: Sendable, Hashable {
     public var limit: Int
     /// Return records with ids below this (the `next` cursor of the previous page).
     public var before: Int64?
+    /// Return records with ids above this only (the live tail catching up, `after_id` of the API).
+    public var after: Int64?
 
-    public init(query: Query, now: SyslogTimestamp = .now(), limit: Int = 100, before: Int64? = nil) {
+    public init(query: Query, now: SyslogTimestamp = .now(), limit: Int = 100, before: Int64? = nil, after: Int64? = nil) {
         self.query = query
         self.now = now
         self.limit = limit
         self.before = before
+        self.after = after
     }
 }
 

@@ -29,6 +29,7 @@ struct APIRoutes: Sendable {
         SettingsRoutes(api: self).register(on: v1)
         WatchRoutes(api: self).register(on: v1)
         IngestRoutes(api: self).register(on: v1)
+        TailRoutes(api: self).register(on: v1)
         if let alerting = server.sources.alerting {
             AlertRoutes(api: self, alerting: alerting).register(on: v1)
         }
@@ -124,9 +125,17 @@ struct APIRoutes: Sendable {
             guard let id = Int64(cursor), id > 0 else { throw APIError.invalidParameter("cursor", "not a cursor from a previous page: '\(cursor)'") }
             before = id
         }
+        // Only records newer than this id (a poller's cursor: `notilogctl tail` without WebSockets).
+        var after: Int64?
+        if let text = p["after_id"], !text.isEmpty {
+            guard let id = Int64(text), id >= 0 else {
+                throw APIError.invalidParameter("after_id", "expected a record id (a whole number, 0 or more), got '\(text.prefix(40))'")
+            }
+            after = id
+        }
         let page: SearchPage
         do {
-            page = try await store.search(SearchRequest(query: query, now: .now(), limit: limit, before: before))
+            page = try await store.search(SearchRequest(query: query, now: .now(), limit: limit, before: before, after: after))
         } catch {
             throw APIError.store(error)
         }
@@ -253,6 +262,7 @@ struct APIRoutes: Sendable {
         let now = SyslogTimestamp.now()
         let c = server.sources.pipeline.counters
         let m = server.sources.maintenance.counters
+        let t = server.tail.counters
         var listeners: [JSONValue] = []
         for l in server.sources.listeners {
             let s = l.counters.snapshot
@@ -295,6 +305,13 @@ struct APIRoutes: Sendable {
                         ("maintenance_failures", .int(m.failedSteps)), ("last_error", .string(m.lastError)),
                     ])
                 ),
+                (
+                    "tail",
+                    .object([
+                        ("connections", .int(t.connections)), ("opened", .int(t.opened)), ("missed", .int(t.missedRecords)),
+                        ("read_back", .int(t.readBackRecords)), ("skipped_ids", .int(t.skippedIDs)),
+                    ])
+                ),
             ]))
     }
 
@@ -314,7 +331,8 @@ struct APIRoutes: Sendable {
         }
         let text = PrometheusText.render(
             pipeline: server.sources.pipeline.counters, queueCapacity: server.sources.pipeline.configuration.queueCapacity,
-            maintenance: server.sources.maintenance.counters, listeners: listeners, store: figures, startedAt: server.startedAt)
+            maintenance: server.sources.maintenance.counters, listeners: listeners, store: figures, startedAt: server.startedAt,
+            tail: server.tail.counters)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

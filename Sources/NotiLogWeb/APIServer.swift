@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -78,6 +79,8 @@ public final class APIServer: Service {
     let startedAt = SyslogTimestamp.now()
     /// Agents' batches being committed by `POST /ingest` (a second copy waits for the first).
     let ingestInFlight = Mutex<Set<IngestRoutes.BatchKey>>([])
+    /// The live tail's subscription to committed records, shared by every `GET /api/v1/tail` connection.
+    let tail: TailHub
     private let logger: Logger
     private let bound = SettledValue<SocketAddress>()
 
@@ -87,6 +90,9 @@ public final class APIServer: Service {
         self.tokens = tokens
         self.users = users
         self.logger = logger
+        var tailLogger = logger
+        tailLogger[metadataKey: "component"] = "tail"
+        self.tail = TailHub(pipeline: sources.pipeline, store: sources.store, logger: tailLogger)
     }
 
     /// The address the server listens on once it is bound (the real port when configured with 0).
@@ -108,10 +114,16 @@ public final class APIServer: Service {
         UIRoutes(logger: logger).register(on: router)
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
-        var server: HTTPServerBuilder = .http1()
+        // WebSocket upgrades (the live tail) go to a router of their own; every other request to `router`.
+        let upgrades = Router(context: TailUpgradeContext.self)
+        TailRoutes(api: APIRoutes(server: self)).registerUpgrade(on: upgrades, logger: httpLogger)
+        let http1: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: upgrades,
+            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)))))
+        var server = http1
         if let tls = configuration.tls {
             do {
-                server = try .tls(.http1(), tlsConfiguration: tls)
+                server = try .tls(http1, tlsConfiguration: tls)
             } catch {
                 settle(nil)
                 throw APIError(.internalServerError, "internal", "cannot serve HTTPS: \(error)")
@@ -134,7 +146,12 @@ public final class APIServer: Service {
             logger: httpLogger)
         do {
             // `run()`, not `runService()`: the server's group owns the signals and tells this service when to stop.
-            try await app.run()
+            // The tail's hub reads committed records meanwhile (it ends when the pipeline finishes its subscribers).
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.tail.run() }
+                try await app.run()
+                group.cancelAll()
+            }
         } catch {
             settle(nil)
             throw error

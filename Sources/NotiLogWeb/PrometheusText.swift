@@ -45,7 +45,7 @@ enum PrometheusText {
     static func render(
         pipeline c: IngestPipeline.Counters, queueCapacity: Int, maintenance m: StoreMaintenance.Counters,
         listeners: [(transport: String, address: String, counters: ListenerCounters.Snapshot)], store: StoreFigures?,
-        startedAt: SyslogTimestamp
+        startedAt: SyslogTimestamp, tail: TailHub.Counters? = nil
     ) -> String {
         var w = Writer()
         let perListener: [(String, String, KeyPath<ListenerCounters.Snapshot, Int64>)] = [
@@ -92,6 +92,19 @@ enum PrometheusText {
             w.metric("notilog_store_records", "gauge", "Records stored.", Double(store.records))
             w.metric("notilog_store_bytes", "gauge", "Database size in bytes (free pages excluded).", Double(store.bytes))
             w.metric("notilog_store_index_lag_records", "gauge", "Committed records not yet in the full-text index (scanned by searches).", Double(store.newestID - store.indexedUpTo))
+        }
+        if let tail {
+            w.metric("notilog_tail_connections", "gauge", "Live tail connections open.", Double(tail.connections))
+            w.metric("notilog_tail_connections_opened_total", "counter", "Live tail connections opened.", Double(tail.opened))
+            w.metric(
+                "notilog_tail_missed_records_total", "counter", "Matching records not sent to a live tail client that read too slowly (reported to it as gaps).",
+                Double(tail.missedRecords))
+            w.metric(
+                "notilog_tail_read_back_records_total", "counter", "Committed records the live tail fell behind on and read back from the store.",
+                Double(tail.readBackRecords))
+            w.metric(
+                "notilog_tail_skipped_ids_total", "counter", "Record ids the live tail skipped without reading them (reported to every client as gaps).",
+                Double(tail.skippedIDs))
         }
         w.metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", Double(startedAt.seconds))
         if let rss = residentBytes() {

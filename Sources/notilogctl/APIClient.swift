@@ -13,8 +13,11 @@ struct APIClient: Sendable {
     // MARK: Endpoints
 
     /// One page of `GET /api/v1/logs`, newest first; `next` is the cursor for the older page after it.
-    func logs(query: String, since: String?, until: String?, limit: Int, cursor: String?) throws(CtlError) -> LogsPage {
-        let body = try get("/api/v1/logs", ["q": query, "since": since, "until": until, "limit": String(limit), "cursor": cursor])
+    /// `afterID`: only records with ids above it (still newest first).
+    func logs(query: String, since: String?, until: String?, limit: Int, cursor: String?, afterID: Int64? = nil) throws(CtlError) -> LogsPage {
+        let body = try get(
+            "/api/v1/logs",
+            ["q": query, "since": since, "until": until, "limit": String(limit), "cursor": cursor, "after_id": afterID.map { String($0) }])
         let document: JSONNode
         do {
             document = try JSONNode.parse(body)
@@ -203,6 +206,7 @@ struct ServerStatus: Decodable {
         var path: String?
         var bytes: Int?
         var indexedUpTo: Int?
+        var newestId: Int64?
     }
 
     var version: String?

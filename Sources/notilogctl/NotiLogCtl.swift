@@ -12,7 +12,7 @@ struct NotiLogCtl: ParsableCommand {
             this machine) ./data/admin.token or /var/lib/notilog/admin.token.
             """,
         subcommands: [
-            ParseCommand.self, SearchCommand.self, HostsCommand.self, StatusCommand.self, TokenCommand.self, AlertsCommand.self,
+            ParseCommand.self, SearchCommand.self, TailCommand.self, HostsCommand.self, StatusCommand.self, TokenCommand.self, AlertsCommand.self,
             RulesCommand.self, SilenceCommand.self, UserCommand.self,
         ]
     )

@@ -7,15 +7,21 @@ import NotiLogCore
 final class RecordPrinter {
     private let json: Bool
     private let colour: Bool
+    /// For a stream (`tail`): the table's header once, and column widths that only grow, so lines stay aligned
+    /// from one flush to the next.
+    private let streaming: Bool
+    private var widths: [Int] = []
+    private var headerShown = false
     private var pending: [Row] = []
     private var pendingJSON: [UInt8] = []
     private let out = FileHandle.standardOutput
     /// Table rows are aligned within blocks of this many records, so output streams.
     private let blockSize = 500
 
-    init(json: Bool, colour: Bool = false) {
+    init(json: Bool, colour: Bool = false, streaming: Bool = false) {
         self.json = json
         self.colour = colour
+        self.streaming = streaming
     }
 
     /// A parsed record: its JSON (`LogRecord.jsonBytes`) or a table row.
@@ -67,7 +73,7 @@ final class RecordPrinter {
     private func flushTable() {
         guard !pending.isEmpty else { return }
         let headers = ["TIMESTAMP", "PRI", "FORMAT", "HOST", "APP", "PROCID", "MSGID"]
-        var widths = headers.map(\.count)
+        var widths = streaming && !self.widths.isEmpty ? self.widths : headers.map(\.count)
         for row in pending {
             for (k, cell) in row.cells.enumerated() { widths[k] = max(widths[k], min(cell.count, 40)) }
         }
@@ -80,7 +86,9 @@ final class RecordPrinter {
             }
             text += message + off + "\n"
         }
-        line(headers, "MESSAGE")
+        if !streaming || !headerShown { line(headers, "MESSAGE") }
+        headerShown = true
+        self.widths = widths
         for row in pending {
             line(row.cells, row.message, severity: row.severity)
             if let sd = row.structuredData {

@@ -58,7 +58,8 @@ struct WebUIFileTests {
         let expected = [
             "app.css": "text/css; charset=utf-8", "common.js": "text/javascript; charset=utf-8",
             "search.js": "text/javascript; charset=utf-8", "login.js": "text/javascript; charset=utf-8",
-            "theme.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml",
+            "theme.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml", "tail.js": "text/javascript; charset=utf-8",
+            "tail.css": "text/css; charset=utf-8", "records.js": "text/javascript; charset=utf-8",
         ]
         for (name, type) in expected.sorted(by: { $0.key < $1.key }) {
             let path = "/assets/" + name

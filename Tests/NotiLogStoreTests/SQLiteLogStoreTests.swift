@@ -52,6 +52,24 @@ struct SQLiteLogStoreTests {
         #expect(seen == seen.sorted(by: >))
     }
 
+    @Test func searchAfterAnIDKeepsOnlyNewerRecordsInTheIndexAndTheTail() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        _ = try await store.insert((0..<50).map { parse("<14>1 - web-\($0 % 2) app - - - alpha number \($0)") })
+        _ = try await store.indexPending(maxRows: 1_000)
+        _ = try await store.insert((50..<60).map { parse("<14>1 - web-\($0 % 2) app - - - alpha number \($0)") })
+        // Through the full-text index (indexed part) and the scanned tail; and without words (no index).
+        for text in ["alpha", "host:web-1"] {
+            let page = try await store.search(SearchRequest(query: try QueryParser.parse(text), now: Self.now, limit: 1_000, after: 45))
+            let ids = page.records.map(\.id)
+            #expect(ids == ids.sorted(by: >) && ids.allSatisfy { $0 > 45 }, "\(text): \(ids)")
+            #expect(ids.count == (text == "alpha" ? 15 : 8), "\(text): \(ids)")
+            // Pages within the bound: `before` and `after` together.
+            let older = try await store.search(SearchRequest(query: try QueryParser.parse(text), now: Self.now, limit: 3, before: 50, after: 45))
+            #expect(older.records.map(\.id).allSatisfy { (46..<50).contains($0) }, "\(text): \(older.records.map(\.id))")
+        }
+    }
+
     @Test func everyCommittedRecordIsSearchableBeforeAndAfterIndexing() async throws {
         let dir = TemporaryDirectory()
         let store = try SQLiteLogStore(directory: dir.path)

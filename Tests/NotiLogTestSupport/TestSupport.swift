@@ -94,8 +94,14 @@ public final class GatedStore: LogStore {
 public final class TestSocket {
     public let fd: Int32
 
-    public init(tcpPort port: Int) throws {
+    public convenience init(tcpPort port: Int) throws {
+        try self.init(tcpPort: port, configure: { _ in })
+    }
+
+    /// A TCP connection to 127.0.0.1; `configure` sees the socket before it connects (buffer sizes, say).
+    public init(tcpPort port: Int, configure: (Int32) -> Void) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        configure(fd)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -27,6 +27,10 @@ public struct LogRecord: Sendable {
     /// nil when the message has no structured data.
     @usableFromInline var sdEntries: [SDEntry]?
 
+    /// Bytes the record's text takes (its buffer: the frame and the fields), for memory bounds such as the live
+    /// tail's queues.
+    public var textByteCount: Int { storage.count }
+
     /// A record from its fields (what the agent forwards, what tests expect).
     public init(
         facility: Facility? = .user, severity: Severity? = .notice, timestamp: SyslogTimestamp? = nil,

@@ -352,6 +352,10 @@ public final class SQLiteLogStore: LogStore {
                             sql += " AND logs_fts.rowid < ?"
                             arguments.append(before.databaseValue)
                         }
+                        if let after = request.after {
+                            sql += " AND logs_fts.rowid > ?"
+                            arguments.append(after.databaseValue)
+                        }
                         if let bounds {
                             sql += " AND logs_fts.rowid BETWEEN ? AND ?"
                             arguments += [bounds.lowerBound.databaseValue, bounds.upperBound.databaseValue]
@@ -365,6 +369,10 @@ public final class SQLiteLogStore: LogStore {
                         if let before = request.before {
                             sql += " AND logs.id < ?"
                             arguments.append(before.databaseValue)
+                        }
+                        if let after = request.after {
+                            sql += " AND logs.id > ?"
+                            arguments.append(after.databaseValue)
                         }
                         if let bounds {
                             sql += " AND logs.id BETWEEN ? AND ?"

@@ -3,12 +3,11 @@
 // /api/v1/stats. The URL holds the query and range, so a search can be shared and the back button works.
 //
 // Log text is hostile: every piece of a record becomes a text node or an attribute value set by a fixed name.
-import { api, el, hasRole, startPage } from "/assets/common.js";
+import { api, hasRole, startPage } from "/assets/common.js";
+import {
+  clearQueryError as clearError, formatTime, renderRow as recordRow, searchURL, showQueryError as showError, zoneName,
+} from "/assets/records.js";
 
-const SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
-const FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
-  "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5",
-  "local6", "local7"];
 const RELATIVE = { "15m": 15 * 60e3, "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
 const PAGE_SIZE = 100;
 const SVG = "http://www.w3.org/2000/svg";
@@ -32,17 +31,7 @@ function stateFromURL() {
   return { q: p.get("q") || "", range: RELATIVE[range] ? range : "1h" };
 }
 
-function urlFor(state) {
-  const p = new URLSearchParams();
-  if (state.q) p.set("q", state.q);
-  if (state.range === "abs") {
-    p.set("from", new Date(state.from).toISOString());
-    p.set("to", new Date(state.to).toISOString());
-  } else {
-    p.set("range", state.range);
-  }
-  return "/search?" + p.toString();
-}
+function urlFor(state) { return searchURL(state); }
 
 /** The API's since/until for a state. */
 function bounds(state) {
@@ -87,177 +76,18 @@ function navigate(state, replace = false) {
   search(state);
 }
 
-// MARK: Formatting
-
-function formatTime(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const pad = (n, w = 2) => String(n).padStart(w, "0");
-  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
-    pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3);
-}
-
-function zoneName() {
-  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time"; } catch (e) { return "local time"; }
-}
-
-function severityName(n) { return typeof n === "number" && SEVERITIES[n] ? SEVERITIES[n] : ""; }
-
-/** The raw frame (base64) as text, control characters shown as their Unicode pictures. */
-function rawText(base64) {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => c === "\u007f" ? "\u2421" : String.fromCharCode(0x2400 + c.charCodeAt(0)));
-}
-
-/** A query-language value in quotes ("\" and "\\" escaped). */
-function quoted(value) { return '"' + value.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"'; }
-
 // MARK: Results
 
+/** A row that expands in place; its "surrounding lines" link searches here. */
 function renderRow(record) {
-  const sev = typeof record.severity === "number" ? record.severity : null;
-  const row = el("div", { class: "row " + (sev === null ? "sev-none" : "sev-" + sev), role: "listitem", tabindex: "0" });
-  const time = record.timestamp || record.received_at;
-  const message = record.message || "";
-  row.append(
-    el("span", { class: "sev-bar" }),
-    el("span", { class: "time", title: (time || "") + " (" + zoneName() + ")" }, formatTime(time)),
-    el("span", { class: "sev" }, severityName(sev)),
-    el("span", { class: "host", title: record.hostname || "" }, record.hostname || ""),
-    el("span", { class: "app", title: record.app || "" }, record.app || ""),
-    el("span", { class: "msg" }, message.length > 2000 ? message.slice(0, 2000) + "…" : message),
-  );
-  const toggle = () => toggleDetail(row, record);
-  row.addEventListener("click", (event) => {
-    if (window.getSelection && String(window.getSelection()).length > 0) return;  // selecting text, not opening
-    event.preventDefault();
-    toggle();
-  });
-  row.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); toggle(); }
-  });
-  return row;
-}
-
-function toggleDetail(row, record) {
-  const next = row.nextElementSibling;
-  if (next && next.classList.contains("detail")) {
-    next.remove();
-    row.classList.remove("open");
-    row.setAttribute("aria-expanded", "false");
-    return;
-  }
-  row.classList.add("open");
-  row.setAttribute("aria-expanded", "true");
-  row.after(renderDetail(record));
-}
-
-function field(list, name, value) {
-  if (value === null || value === undefined || value === "") return;
-  list.append(el("dt", {}, name), el("dd", {}, String(value)));
-}
-
-function renderDetail(record) {
-  const box = el("div", { class: "detail", role: "listitem" });
-  const fields = el("dl", { class: "fields" });
-  field(fields, "time (message)", record.timestamp ? formatTime(record.timestamp) + "  " + record.timestamp : "none");
-  field(fields, "received", formatTime(record.received_at) + "  " + record.received_at);
-  field(fields, "host", record.hostname);
-  field(fields, "app", record.app);
-  field(fields, "procid", record.procid);
-  field(fields, "msgid", record.msgid);
-  field(fields, "severity", record.severity === null ? null : severityName(record.severity) + " (" + record.severity + ")");
-  field(fields, "facility", record.facility === null ? null : (FACILITIES[record.facility] || "") + " (" + record.facility + ")");
-  field(fields, "format", record.format);
-  field(fields, "source", record.source);
-  field(fields, "id", record.id);
-  box.append(el("h3", {}, "Record"), fields);
-
-  box.append(el("h3", {}, "Message"), el("pre", { class: "message" }, record.message || ""));
-
-  if (record.sd && typeof record.sd === "object" && Object.keys(record.sd).length > 0) {
-    const sd = el("dl", { class: "sd" });
-    for (const [id, params] of Object.entries(record.sd)) {
-      const entries = Object.entries(params || {});
-      if (entries.length === 0) field(sd, id, "(no parameters)");
-      for (const [name, value] of entries) field(sd, id + "." + name, Array.isArray(value) ? value.join(" | ") : value);
-    }
-    box.append(el("h3", {}, "Structured data"), sd);
-  }
-
-  if (Array.isArray(record.problems) && record.problems.length > 0) {
-    const list = el("ul", { class: "problems" });
-    for (const p of record.problems) {
-      const where = [p.field, typeof p.column === "number" ? "column " + p.column : null].filter(Boolean).join(", ");
-      list.append(el("li", {}, (where ? where + ": " : "") + (p.reason || "")));
-    }
-    box.append(el("h3", {}, "Parse problems"), list);
-  }
-
-  if (typeof record.raw === "string") {
-    let text;
-    try { text = rawText(record.raw); } catch (e) { text = "(cannot decode: " + e.message + ")"; }
-    box.append(el("h3", {}, "Raw line (not UTF-8; bad bytes shown as \uFFFD)"), el("pre", { class: "raw" }, text));
-  } else {
-    box.append(el("h3", {}, "Raw line"), el("p", { class: "hint" }, "Valid UTF-8: the fields above hold the whole line."));
-  }
-
-  const actions = el("div", { class: "actions" });
-  const received = Date.parse(record.received_at);
-  if (record.hostname && !Number.isNaN(received)) {
-    const around = { q: "host:" + quoted(record.hostname), range: "abs", from: received - 5 * 60e3, to: received + 5 * 60e3 };
-    const link = el("a", { class: "surrounding", href: urlFor(around) }, "Surrounding lines from this host (±5 min)");
-    link.addEventListener("click", (event) => {
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-      event.preventDefault();
-      navigate(around);
-      window.scrollTo(0, 0);
-    });
-    actions.append(link);
-  }
-  if (typeof record.id === "number") {
-    actions.append(el("a", { class: "json", href: "/api/v1/logs/" + record.id, target: "_blank", rel: "noopener" }, "JSON"));
-  }
-  box.append(actions);
-  return box;
+  return recordRow(record, { detailOptions: { onSurrounding: (around) => { navigate(around); window.scrollTo(0, 0); } } });
 }
 
 // MARK: Searching
 
-function clearQueryError() {
-  $("query-error").hidden = true;
-  queryBox.removeAttribute("aria-invalid");
-}
+function clearQueryError() { clearError(queryBox); }
 
-/** The server's message, and the query with the character at `column` (1-based, in code points) marked. */
-function showQueryError(message, column, query) {
-  $("query-error-message").textContent = message;
-  const pointer = $("query-error-pointer");
-  pointer.replaceChildren();
-  if (typeof column === "number" && column >= 1) {
-    const chars = Array.from(query);
-    const at = Math.min(column - 1, chars.length);
-    pointer.append(
-      document.createTextNode(chars.slice(0, at).join("")),
-      el("mark", {}, at < chars.length ? chars[at] : " "),
-      document.createTextNode(chars.slice(at + 1).join("")),
-      document.createTextNode("\n" + " ".repeat(at) + "^ column " + column));
-    pointer.hidden = false;
-    if (queryBox.value === query) {
-      const offset = chars.slice(0, at).join("").length;
-      queryBox.focus();
-      queryBox.setSelectionRange(offset, Math.min(offset + (chars[at] || "").length, queryBox.value.length));
-    }
-  } else {
-    pointer.hidden = true;
-  }
-  $("query-error").hidden = false;
-  queryBox.setAttribute("aria-invalid", "true");
-}
+function showQueryError(message, column, query) { showError(queryBox, message, column, query); }
 
 function logsPath(state, cursor) {
   const p = new URLSearchParams();
