@@ -32,7 +32,8 @@ struct UIRoutes: Sendable {
         var problem: String?
     }
 
-    /// Every page, by its path (`/search` is `UI/search.html`). The navigation bar (`common.js`) lists them too.
+    /// Every page, by its path (`/search` is `UI/search.html`, put into `UI/_layout.html` unless it is a whole
+    /// document of its own, as `login.html` is). The navigation bar (`common.js`) lists them too.
     static let pages = ["search", "tail", "alerts", "rules", "channels", "hosts", "users", "settings", "login"]
 
     let files: Files
@@ -123,20 +124,46 @@ struct UIRoutes: Sendable {
             return Files(problem: "the UI files (NotiLog_NotiLogWeb.resources/UI) are not beside the executable; set NOTILOG_UI_DIR")
         }
         var files = Files()
-        for name in pages {
-            if let file = read(dir + "/\(name).html") { files.pages[name] = file }
-        }
         let assets = dir + "/assets"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: assets)) ?? [] where !name.hasPrefix(".") {
             if let file = read(assets + "/" + name) { files.assets[name] = file }
         }
+        let layout = FileManager.default.contents(atPath: dir + "/_layout.html").map { String(decoding: $0, as: UTF8.self) }
+        for name in pages {
+            guard let data = FileManager.default.contents(atPath: dir + "/\(name).html") else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            if text.lowercased().hasPrefix("<!doctype") {
+                files.pages[name] = file(data, type: contentTypes["html"]!)
+            } else if let layout {
+                let html = assemble(layout: layout, name: name, page: text, hasStyles: files.assets["\(name).css"] != nil)
+                files.pages[name] = file(Data(html.utf8), type: contentTypes["html"]!)
+            }
+        }
         return files
+    }
+
+    /// A page from the shared shell `_layout.html` (head, top bar, navigation) and the page's own file: its first
+    /// line is the page's `<title>`, the rest its `<main>`. The page's script is `/assets/NAME.js`, and its style
+    /// sheet `/assets/NAME.css` when there is one.
+    static func assemble(layout: String, name: String, page: String, hasStyles: Bool) -> String {
+        let title = page.prefix { $0 != "\n" }
+        let body = page.dropFirst(title.count + 1)
+        let styles = hasStyles ? #"<link rel="stylesheet" href="/assets/\#(name).css">"# : ""
+        return layout
+            .replacingOccurrences(of: "{{title}}", with: title)
+            .replacingOccurrences(of: hasStyles ? "{{styles}}" : "{{styles}}\n", with: styles)
+            .replacingOccurrences(of: "{{name}}", with: name)
+            .replacingOccurrences(of: "{{page}}", with: body)
     }
 
     static func read(_ path: String) -> File? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let ext = (path as NSString).pathExtension.lowercased()
         guard let type = contentTypes[ext] else { return nil }
+        return file(data, type: type)
+    }
+
+    static func file(_ data: Data, type: String) -> File {
         // FNV-1a, 64 bits: a validator, not a security measure.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in data {

@@ -28,7 +28,7 @@ struct WebUIFileTests {
         let browser = server.browser()
         // Every page in the source tree: `/NAME` is `UI/NAME.html`, whose script is `/assets/NAME.js`.
         let names = try FileManager.default.contentsOfDirectory(atPath: Peers.packageRoot + "/Sources/NotiLogWeb/UI")
-            .filter { $0.hasSuffix(".html") }.map { String($0.dropLast(5)) }.sorted()
+            .filter { $0.hasSuffix(".html") && !$0.hasPrefix("_") }.map { String($0.dropLast(5)) }.sorted()
         #expect(names.contains("search") && names.contains("login"))
         for (path, script) in [("/", "/assets/search.js")] + names.map({ ("/\($0)", "/assets/\($0).js") }) {
             let answer = try await browser.request("GET", path)
