@@ -11,7 +11,6 @@ viewer's session and CSRF token is refused (403). Screenshots: hosts-*, users-*,
         --username admin --password PASSWORD --screenshots test-output/ui-screenshots
 """
 
-import argparse
 import sys
 
 sys.dont_write_bytecode = True
@@ -49,18 +48,6 @@ def send_lines(port):
         watch(HOSTILE_HOST, "process", "<img src=x onerror=alert(5)>", "running"),
     ]
     ui_common.send_lines(port, messages)
-
-
-def sign_in(b, username=None, password=None, page=None, then="/hosts"):
-    """Signs in on /login and waits until the browser has left it for `then`. (ui_common's sign_in waits for a
-    URL matching `then`, which /login?next=/hosts already does.)"""
-    page = page or b.page
-    page.goto(b.base + "/login?next=" + then)
-    page.fill("#username", username or b.args.username)
-    page.fill("#password", password or b.args.password)
-    page.click("#sign-in")
-    page.wait_for_function("() => !location.pathname.startsWith('/login')")
-    page.wait_for_load_state()
 
 
 def no_injected_elements(page):
@@ -331,7 +318,7 @@ def check_viewer(c, b, playwright_args):
     base = b.base
     context = b.browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Europe/Berlin", locale="en-GB")
     page = b.new_page(context)
-    sign_in(b, VIEWER[0], VIEWER[1], page=page, then="/hosts")
+    b.sign_in(VIEWER[0], VIEWER[1], page=page, then="/hosts")
     page.wait_for_selector("tr[data-host='uiadmin-web-1']")
     nav = page.inner_text("#nav")
     c.check("viewer: the navigation does not list Users or Settings", "Users" not in nav and "Settings" not in nav and "Hosts" in nav, nav)
@@ -363,17 +350,12 @@ def check_viewer(c, b, playwright_args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    ui_common.add_arguments(parser)
-    args = parser.parse_args()
-    sync_playwright = ui_common.playwright_or_skip(args)
-    if sync_playwright is None:
-        return 2
+    args, sync_playwright = ui_common.setup()
     send_lines(args.syslog_tcp)
     c = Checks()
     with sync_playwright() as p:
         b = ui_common.Browser(p, args)
-        sign_in(b, then="/hosts")
+        b.sign_in(then="/hosts")
         check_hosts(c, b)
         check_users(c, b)
         check_settings(c, b)

@@ -11,7 +11,6 @@ and what a viewer does not see. Screenshots alerts-*.png, rules-*.png, channels-
         --username admin --password PASSWORD --screenshots test-output/ui-screenshots
 """
 
-import argparse
 import json
 import sys
 import time
@@ -57,12 +56,7 @@ def api_call(page, method, path, body=None):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    ui_common.add_arguments(parser)
-    args = parser.parse_args()
-    sync_playwright = ui_common.playwright_or_skip(args)
-    if sync_playwright is None:
-        return 2
+    args, sync_playwright = ui_common.setup()
     base = args.url.rstrip("/")
     send(args.syslog_tcp)
     c = Checks()

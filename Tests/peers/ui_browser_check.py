@@ -10,7 +10,6 @@ Run with the virtualenv scripts/setup makes (.peers/python):
         --username admin --password PASSWORD --screenshots test-output/ui-screenshots
 """
 
-import argparse
 import sys
 import time
 
@@ -48,12 +47,7 @@ def send_lines(port):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    ui_common.add_arguments(parser)
-    args = parser.parse_args()
-    sync_playwright = ui_common.playwright_or_skip(args)
-    if sync_playwright is None:
-        return 2
+    args, sync_playwright = ui_common.setup()
     base = args.url.rstrip("/")
     send_lines(args.syslog_tcp)
     c = Checks()

@@ -1,6 +1,7 @@
 """What the browser checks share: sending syslog lines to the server under test, one line per check, starting
 Chromium (Debian's, driven by Playwright) and signing in. Imported by the ui_*_check.py scripts beside it."""
 
+import argparse
 import datetime
 import os
 import socket
@@ -62,6 +63,20 @@ def add_arguments(parser):
     parser.add_argument("--chromium", default="/usr/bin/chromium")
 
 
+def setup(more_arguments=None):
+    """Parses the shared arguments (and the script's own, added by `more_arguments(parser)`) and returns them
+    with sync_playwright; exits 2 (the Swift test skips) when Playwright or the browser is missing."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    if more_arguments:
+        more_arguments(parser)
+    args = parser.parse_args()
+    sync_playwright = playwright_or_skip(args)
+    if sync_playwright is None:
+        sys.exit(2)
+    return args, sync_playwright
+
+
 def playwright_or_skip(args):
     """sync_playwright, or None after printing why the check cannot run (exit 2 then)."""
     try:
@@ -108,6 +123,7 @@ class Browser:
         page.click("#sign-in")
         path = then.split("?")[0]
         page.wait_for_url(lambda url: urllib.parse.urlparse(url).path == path)
+        page.wait_for_load_state()
 
     def check_clean(self, c):
         c.check("no dialog appeared", not self.dialogs, self.dialogs)

@@ -13,7 +13,6 @@ otherwise, 2 when Playwright or the browser is missing.
         --password PASSWORD --screenshots test-output/ui-screenshots --query 'timeout' --query 'zqxvulture'
 """
 
-import argparse
 import json
 import statistics
 import sys
@@ -60,18 +59,16 @@ def fmt(v):
     return "%9.1f" % v if isinstance(v, (int, float)) else "%9s" % "-"
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    ui_common.add_arguments(parser)
+def arguments(parser):
     parser.add_argument("--query", action="append", required=True, help="a query to time (repeatable)")
     parser.add_argument("--range", default="7d", help="the page's range: 15m, 1h, 24h or 7d")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--label", default="", help="a word for the screenshots' names")
     parser.add_argument("--send", type=int, default=0, help="first send this many lines over syslog (a small store)")
-    args = parser.parse_args()
-    sync_playwright = ui_common.playwright_or_skip(args)
-    if sync_playwright is None:
-        return 2
+
+
+def main():
+    args, sync_playwright = ui_common.setup(arguments)
     c = ui_common.Checks()
     results = []
     if args.send:

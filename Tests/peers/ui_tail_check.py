@@ -19,7 +19,6 @@ otherwise, 2 when Playwright or the browser is missing (the Swift test skips the
         --username admin --password PASSWORD --screenshots test-output/ui-screenshots
 """
 
-import argparse
 import socket
 import subprocess
 import sys
@@ -172,12 +171,7 @@ def wait_live(page, timeout=30000):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    ui_common.add_arguments(parser)
-    args = parser.parse_args()
-    sync_playwright = ui_common.playwright_or_skip(args)
-    if sync_playwright is None:
-        return 2
+    args, sync_playwright = ui_common.setup()
     base = args.url.rstrip("/")
     http_port = int(base.rsplit(":", 1)[1])
     c = Checks()

@@ -21,11 +21,12 @@ extension SQLiteLogStore {
                 for indexed in [false, true] {
                     guard let ids else { break }
                     let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
+                    let range = TimeSpans.conditions(ids, on: "logs.id")
                     let from = """
-                        FROM logs WHERE logs.id \(indexed ? "<=" : ">") ? AND logs.id BETWEEN ? AND ?
+                        FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?\(range.sql)
                         AND logs.received_at >= ? AND logs.received_at < ? AND \(condition.sql)
                         """
-                    let arguments = [watermark, ids.lowerBound, ids.upperBound, since, until].map(\.databaseValue) + condition.arguments
+                    let arguments = [watermark.databaseValue] + range.arguments + [since, until].map(\.databaseValue) + condition.arguments
                     func tally(_ key: String, into counts: inout Tally) throws {
                         // Grouped by the integer key, named afterwards (FieldNames).
                         let rows = try Row.fetchAll(

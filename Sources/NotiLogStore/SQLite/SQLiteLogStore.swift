@@ -343,8 +343,10 @@ public final class SQLiteLogStore: LogStore {
                     if indexed, let driver = QuerySQL.fullTextDriver(request.query.root) {
                         // Newest first through the full-text index, stopping after a page.
                         let rest = QuerySQL.compile(driver.rest, now: request.now, indexed: true)
+                        // CROSS JOIN: the full-text index drives (newest first), whatever id bounds there are. Left to
+                        // itself the planner may walk `logs` through an id range and look each row up in the index.
                         sql = """
-                            SELECT \(Self.columns) FROM logs_fts JOIN logs ON logs.id = logs_fts.rowid
+                            SELECT \(Self.columns) FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid
                             WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?
                             """
                         arguments = [driver.match.databaseValue, watermark.databaseValue]
@@ -356,10 +358,9 @@ public final class SQLiteLogStore: LogStore {
                             sql += " AND logs_fts.rowid > ?"
                             arguments.append(after.databaseValue)
                         }
-                        if let bounds {
-                            sql += " AND logs_fts.rowid BETWEEN ? AND ?"
-                            arguments += [bounds.lowerBound.databaseValue, bounds.upperBound.databaseValue]
-                        }
+                        let range = TimeSpans.conditions(bounds, on: "logs_fts.rowid")
+                        sql += range.sql
+                        arguments += range.arguments
                         sql += " AND \(rest.sql) ORDER BY logs_fts.rowid DESC LIMIT ?"
                         arguments += rest.arguments
                     } else {
@@ -374,10 +375,9 @@ public final class SQLiteLogStore: LogStore {
                             sql += " AND logs.id > ?"
                             arguments.append(after.databaseValue)
                         }
-                        if let bounds {
-                            sql += " AND logs.id BETWEEN ? AND ?"
-                            arguments += [bounds.lowerBound.databaseValue, bounds.upperBound.databaseValue]
-                        }
+                        let range = TimeSpans.conditions(bounds, on: "logs.id")
+                        sql += range.sql
+                        arguments += range.arguments
                         sql += " AND \(condition.sql) ORDER BY logs.id DESC LIMIT ?"
                         arguments += condition.arguments
                     }

@@ -65,6 +65,9 @@ enum TimeSpans {
     }
 
     /// The ids that can hold records received in `lower...upper` (either side open when nil); nil when none can.
+    /// A side that excludes no stored record stays open (`Int64.min` / `Int64.max`): "the last 7 days" over a
+    /// store holding less than that is no id bound at all, so a search need not add one (an id range the
+    /// query planner would otherwise walk row by row instead of the full-text or host index).
     static func ids(receivedFrom lower: Int64?, to upper: Int64?, _ db: Database) throws -> ClosedRange<Int64>? {
         var first = Int64.min
         var last = Int64.max
@@ -73,16 +76,34 @@ enum TimeSpans {
                 db, cachedSQL: "SELECT first_id FROM log_spans WHERE max_before >= ? ORDER BY max_before, first_id LIMIT 1",
                 arguments: [lower])
             else { return nil }
-            first = id
+            let oldest = try Int64.fetchOne(db, cachedSQL: "SELECT first_id FROM log_spans ORDER BY first_id LIMIT 1", arguments: [])
+            if id != oldest { first = id }
         }
         if let upper {
             guard let id = try Int64.fetchOne(
                 db, cachedSQL: "SELECT last_id FROM log_spans WHERE min_after <= ? ORDER BY min_after DESC, first_id DESC LIMIT 1",
                 arguments: [upper])
             else { return nil }
-            last = id
+            let newest = try Int64.fetchOne(db, cachedSQL: "SELECT last_id FROM log_spans ORDER BY first_id DESC LIMIT 1", arguments: [])
+            if id != newest { last = id }
         }
         return first <= last ? first...last : nil
+    }
+
+    /// SQL conditions on `column` (an id) for the finite sides of `ids`, each starting with " AND ".
+    static func conditions(_ ids: ClosedRange<Int64>?, on column: String) -> (sql: String, arguments: [DatabaseValue]) {
+        guard let ids else { return ("", []) }
+        var sql = ""
+        var arguments: [DatabaseValue] = []
+        if ids.lowerBound != .min {
+            sql += " AND \(column) >= ?"
+            arguments.append(ids.lowerBound.databaseValue)
+        }
+        if ids.upperBound != .max {
+            sql += " AND \(column) <= ?"
+            arguments.append(ids.upperBound.databaseValue)
+        }
+        return (sql, arguments)
     }
 
     /// The last id of the oldest run of records all received before `cutoff` (for retention by age).

@@ -123,8 +123,10 @@ async function search(state) {
   performance.clearMarks("notilog-search-start");
   performance.mark("notilog-search-start");
   document.title = (state.q ? state.q + " · " : "") + "Search · NotiLog";
-  loadHistogram(state, mine);
+  // The first page before the histogram: counting a whole range takes longer than finding its newest 100
+  // records, and on a small machine the two would share the CPU.
   await showPage(state, null, mine);
+  if (mine === generation) loadHistogram(state, mine);
 }
 
 /** Fetches a page (the first when cursor is null) and shows it, unless a newer search started meanwhile. */
