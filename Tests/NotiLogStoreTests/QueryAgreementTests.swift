@@ -120,6 +120,13 @@ struct QueryAgreementTests {
                 let differing = Set(got).symmetricDifference(expected).sorted().prefix(3).map { stored[$0]!.jsonString() }
                 #expect(got == expected, "seed \(seed), \(phase): \(query.text) → \(query); differing: \(differing)")
                 if got != expected { return }
+                // The counts (histogram, tallies) agree too: they take the same paths through the indexes.
+                let stats = try await store.stats(
+                    StatsRequest(
+                        query: query, now: Self.now, since: SyslogTimestamp(seconds: Self.now.seconds - 86_400, nanoseconds: 0, fractionDigits: 0),
+                        until: SyslogTimestamp(seconds: Self.now.seconds + 86_400, nanoseconds: 0, fractionDigits: 0), buckets: 4, top: 0))
+                #expect(stats.total == Int64(expected.count), "seed \(seed), \(phase): stats of \(query.text)")
+                if stats.total != Int64(expected.count) { return }
             }
         }
         // What came back equals what went in, so rules (in memory) and search (SQL) see the same records.

@@ -20,13 +20,22 @@ extension SQLiteLogStore {
                 // The indexed part through FTS5, the newer tail through the tokenizer function (as `search` does).
                 for indexed in [false, true] {
                     guard let ids else { break }
-                    let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
+                    // The indexed part of a query with message words is driven by the full-text index (CROSS JOIN),
+                    // as `search` does: a rare word then reads its few rows, not every row in the range.
+                    let driver = indexed ? QuerySQL.fullTextDriver(request.query.root) : nil
+                    let condition = QuerySQL.compile(driver?.rest ?? request.query.root, now: request.now, indexed: indexed)
                     let range = TimeSpans.conditions(ids, on: "logs.id")
+                    let source =
+                        driver == nil
+                        ? "FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?"
+                        : "FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?"
                     let from = """
-                        FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?\(range.sql)
+                        \(source)\(range.sql)
                         AND logs.received_at >= ? AND logs.received_at < ? AND \(condition.sql)
                         """
-                    let arguments = [watermark.databaseValue] + range.arguments + [since, until].map(\.databaseValue) + condition.arguments
+                    let arguments =
+                        (driver.map { [$0.match.databaseValue] } ?? []) + [watermark.databaseValue] + range.arguments
+                        + [since, until].map(\.databaseValue) + condition.arguments
                     func tally(_ key: String, into counts: inout Tally) throws {
                         // Grouped by the integer key, named afterwards (FieldNames).
                         let rows = try Row.fetchAll(
