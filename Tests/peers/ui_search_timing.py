@@ -4,7 +4,8 @@ chromium, Playwright from PyPI) against a running notilog-server that already ho
 For each query: `open` is a browser opening /search?q=…&range=… (a shared link) until the first page of results
 is painted (the page's `notilog-first-results` mark, milliseconds since navigation start: page, scripts,
 session, search); `submit` is typing the query into the box and pressing Enter until the results are painted
-(the page's `notilog-search` measure); `api` is the browser's own timing of the GET /api/v1/logs request. Median
+(the page's `notilog-search` measure); each waits for the page's histogram (requested after the first page)
+to finish before the next step; `api` is the browser's own timing of the GET /api/v1/logs request. Median
 of --runs runs after one warm-up. Prints a table and one `timing {json}` line per query; exits 0 when every
 query showed results (no timing targets are checked here: figures are reported, see bench/README.md), 1
 otherwise, 2 when Playwright or the browser is missing.
@@ -45,11 +46,14 @@ def measure(page, base, query, time_range):
     page.goto(base + "/search?" + urllib.parse.urlencode({"q": query, "range": time_range}))
     wait_for_results(page)
     opened = page.evaluate("() => (performance.getEntriesByName('notilog-first-results')[0] || {}).startTime ?? null")
+    # As someone reading the results would: the histogram (counted after the first page) is done before the next.
+    page.wait_for_load_state("networkidle")
     # Then the same query typed again: a new search from a loaded page.
     page.evaluate("() => { performance.clearMeasures('notilog-search'); performance.clearResourceTimings(); }")
     page.fill("#q", query)
     page.press("#q", "Enter")
     wait_for_results(page)
+    page.wait_for_load_state("networkidle")
     submitted = page.evaluate("() => (performance.getEntriesByName('notilog-search')[0] || {}).duration ?? null")
     rows = page.locator("#results .row").count()
     return opened, submitted, api_ms(page), rows

@@ -17,6 +17,9 @@ extension SQLiteLogStore {
                 var apps = Tally()
                 var severities = Tally()
                 var histogram = [Int64](repeating: 0, count: Int(buckets))
+                var hostKeys: [Int64?: Int64] = [:]
+                var appKeys: [Int64?: Int64] = [:]
+                var severityCounts: [Int?: Int64] = [:]
                 // The indexed part through FTS5, the newer tail through the tokenizer function (as `search` does).
                 for indexed in [false, true] {
                     guard let ids else { break }
@@ -25,10 +28,16 @@ extension SQLiteLogStore {
                     let driver = indexed ? QuerySQL.fullTextDriver(request.query.root) : nil
                     let condition = QuerySQL.compile(driver?.rest ?? request.query.root, now: request.now, indexed: indexed)
                     let range = TimeSpans.conditions(ids, on: "logs.id")
+                    // The tail is the ids above the watermark: NOT INDEXED keeps it a range of the table, else the
+                    // planner may walk a whole index (host_key, app_key) checking each entry's id.
                     let source =
-                        driver == nil
-                        ? "FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?"
-                        : "FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?"
+                        if let _ = driver {
+                            "FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?"
+                        } else if indexed {
+                            "FROM logs WHERE logs.id <= ?"
+                        } else {
+                            "FROM logs NOT INDEXED WHERE logs.id > ?"
+                        }
                     let from = """
                         \(source)\(range.sql)
                         AND logs.received_at >= ? AND logs.received_at < ? AND \(condition.sql)
@@ -36,34 +45,23 @@ extension SQLiteLogStore {
                     let arguments =
                         (driver.map { [$0.match.databaseValue] } ?? []) + [watermark.databaseValue] + range.arguments
                         + [since, until].map(\.databaseValue) + condition.arguments
-                    func tally(_ key: String, into counts: inout Tally) throws {
-                        // Grouped by the integer key, named afterwards (FieldNames).
-                        let rows = try Row.fetchAll(
-                            db,
-                            sql: """
-                                SELECT CAST(n.name AS BLOB), c.count
-                                FROM (SELECT logs.\(key) AS key, count(*) AS count \(from) GROUP BY logs.\(key)) AS c
-                                LEFT JOIN field_names AS n ON n.id = c.key
-                                """,
-                            arguments: StatementArguments(arguments))
-                        for row in rows { counts.add(Self.text(row, 0), row[1]) }
-                    }
-                    try tally("host_key", into: &hosts)
-                    try tally("app_key", into: &apps)
-                    for row in try Row.fetchAll(
-                        db, sql: "SELECT logs.severity, count(*) \(from) GROUP BY logs.severity", arguments: StatementArguments(arguments))
-                    {
-                        let severity: Int? = row[0]
-                        severities.add(severity.map(String.init), row[1])
-                    }
-                    for row in try Row.fetchAll(
-                        db, sql: "SELECT (logs.received_at - ?) / ?, count(*) \(from) GROUP BY 1",
-                        arguments: StatementArguments([since.databaseValue, bucketNanoseconds.databaseValue] + arguments))
-                    {
-                        let bucket: Int64 = row[0]
-                        if bucket >= 0, bucket < buckets { histogram[Int(bucket)] += row[1] }
+                    // One pass over the matching rows, counted here: four GROUP BY queries would each sort them all.
+                    let rows = try Row.fetchCursor(
+                        db, sql: "SELECT logs.host_key, logs.app_key, logs.severity, logs.received_at \(from)",
+                        arguments: StatementArguments(arguments))
+                    while let row = try rows.next() {
+                        hostKeys[row[0] as Int64?, default: 0] += 1
+                        appKeys[row[1] as Int64?, default: 0] += 1
+                        severityCounts[row[2] as Int?, default: 0] += 1
+                        let bucket = ((row[3] as Int64? ?? since) - since) / bucketNanoseconds
+                        if bucket >= 0, bucket < buckets { histogram[Int(bucket)] += 1 }
                     }
                 }
+                // Keys named afterwards (FieldNames); names that differ only in case count together.
+                let names = try Self.fieldNames(Set(hostKeys.keys.compactMap { $0 } + appKeys.keys.compactMap { $0 }), db)
+                for (key, count) in hostKeys { hosts.add(key.flatMap { names[$0] }, count) }
+                for (key, count) in appKeys { apps.add(key.flatMap { names[$0] }, count) }
+                for (severity, count) in severityCounts { severities.add(severity.map(String.init), count) }
                 let bySeverity = severities.counts.sorted {
                     // Most severe (lowest number) first; records without a priority last.
                     (Int($0.value ?? "") ?? 99) < (Int($1.value ?? "") ?? 99)
@@ -76,6 +74,21 @@ extension SQLiteLogStore {
         } catch {
             throw StoreError(.read, "statistics failed", underlying: error)
         }
+    }
+
+    /// The names of field-name keys (`host_key`, `app_key`), by key.
+    static func fieldNames(_ keys: Set<Int64>, _ db: Database) throws -> [Int64: String] {
+        guard !keys.isEmpty else { return [:] }
+        var names: [Int64: String] = [:]
+        let sorted = keys.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = sorted[start..<min(start + 500, sorted.count)]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, CAST(name AS BLOB) FROM field_names WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(chunk.map(\.databaseValue)))
+            for row in rows { if let name = text(row, 1) { names[row[0]] = name } }
+        }
+        return names
     }
 
     public func figures() async throws(StoreError) -> StoreFigures {
