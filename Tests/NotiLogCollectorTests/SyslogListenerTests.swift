@@ -78,7 +78,7 @@ struct SyslogListenerTests {
         let c = try await RunningCollector(.tcp) { $0.allow = [AddressRange("10.0.0.0/8")!] }
         let s = try TestSocket(tcpPort: c.port)
         try? s.send("<14>1 - h app - - - should not be stored\n")
-        #expect(s.waitForClose())
+        #expect(await s.closed())
         let u = try await RunningCollector(.udp) { $0.allow = [AddressRange("192.0.2.0/24")!, AddressRange("::1")!] }
         try TestSocket(udpPort: u.port).send("<14>1 - h app - - - nor this\n")
         try await Task.sleep(for: .milliseconds(300))
@@ -101,7 +101,7 @@ struct SyslogListenerTests {
         for (i, s) in open.enumerated() { try s.send("<14>1 - h app - - - held \(i)\n") }
         #expect(try await c.records(atLeast: 3, seconds: 60).count == 3)
         let refused = try TestSocket(tcpPort: c.port)
-        #expect(refused.waitForClose(seconds: 60))
+        #expect(await refused.closed(seconds: 60))
         #expect(c.listener.counters.snapshot.rejectedLimit == 1)
         // The three are still served.
         for (i, s) in open.enumerated() { try s.send("<14>1 - h app - - - still held \(i)\n") }
@@ -120,7 +120,7 @@ struct SyslogListenerTests {
             $0.idleTimeout = .milliseconds(300)
         }
         let open = try (0..<3).map { _ in try TestSocket(tcpPort: c.port) }
-        for s in open { #expect(s.waitForClose(seconds: 60)) }
+        for s in open { #expect(await s.closed(seconds: 60)) }
         #expect(c.listener.counters.snapshot.closedIdle == 3)
         #expect(c.listener.counters.snapshot.rejectedLimit == 0)
         #expect(try await Self.sendOnAFreeSlot(c, "after the idle ones"))
@@ -139,7 +139,7 @@ struct SyslogListenerTests {
             try? s.send("<14>1 - h app - - - \(message)\n")
             for _ in 0..<60 {
                 if try await stored() { return true }
-                if s.waitForClose(seconds: 1) { break }
+                if await s.closed(seconds: 1) { break }
             }
         }
         return try await stored()

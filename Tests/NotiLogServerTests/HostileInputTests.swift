@@ -49,7 +49,7 @@ struct HostileInputTests {
         try hostile.send([0xFF, 0x00, 0xFE, 0x0A])
         let plaintextToTLS = try TestSocket(tcpPort: tlsPort)
         try plaintextToTLS.send("<13>1 2026-11-25T10:00:00Z plain app - - - this is not TLS\n")
-        #expect(plaintextToTLS.waitForClose(seconds: 20), "a TLS listener must close a connection that does not speak TLS")
+        #expect(await plaintextToTLS.closed(seconds: 20), "a TLS listener must close a connection that does not speak TLS")
 
         // The well-behaved senders, one per listener.
         let goodUDP = TestSocket(udpPort: udpPort)

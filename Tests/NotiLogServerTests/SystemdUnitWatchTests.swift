@@ -47,7 +47,7 @@ struct SystemdUnitWatchTests {
             }
             for _ in 0..<300 {
                 // "running" once the start-up job (notilog-sandbox.target and what it wants) is done.
-                if let state = try? sandbox.systemctl("is-system-running"), ["running", "degraded"].contains(state.output) { return sandbox }
+                if let state = try? await sandbox.systemctl("is-system-running"), ["running", "degraded"].contains(state.output) { return sandbox }
                 try await Task.sleep(for: .milliseconds(100))
             }
             sandbox.stop()
@@ -58,9 +58,11 @@ struct SystemdUnitWatchTests {
             ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: path + ".err", encoding: .utf8)) ?? "")
         }
 
-        /// `systemctl ARGS` inside: its exit status and trimmed output.
-        func systemctl(_ arguments: String...) throws -> (status: Int32, output: String) {
-            let run = try Peers.runProgram("/usr/bin/nsenter", ["-t", "\(systemd)", "-m", "-p", "--", "/usr/bin/systemctl"] + arguments)
+        /// `systemctl ARGS` inside: its exit status and trimmed output (run on a thread of its own, off the
+        /// cooperative pool the servers in this process need).
+        func systemctl(_ arguments: String...) async throws -> (status: Int32, output: String) {
+            let command = ["-t", "\(systemd)", "-m", "-p", "--", "/usr/bin/systemctl"] + arguments
+            let run = try await Peers.offThread { Result { try Peers.runProgram("/usr/bin/nsenter", command) } }.get()
             return (run.status, run.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
@@ -109,7 +111,7 @@ struct SystemdUnitWatchTests {
 
         let sandbox = try await Sandbox.start(unitDir: units, log: dir.path + "/systemd.log")
         defer { sandbox.stop() }
-        #expect(try sandbox.systemctl("is-active", "nl-steady.service").output == "active")
+        #expect(try await sandbox.systemctl("is-active", "nl-steady.service").output == "active")
 
         let config = try AgentEndToEndTests.writeAgentConfig(
             dir, id: "unit-agent", hostname: "unit-host", port: port, token: token,
@@ -139,13 +141,13 @@ struct SystemdUnitWatchTests {
         // Running, read over the bus; then stopped by systemctl and started again.
         let running = try await records("nl-steady.service", "running")
         #expect(running.first?["hostname"] as? String == "unit-host", "\(agent.text)")
-        #expect(try sandbox.systemctl("stop", "nl-steady.service").status == 0)
+        #expect(try await sandbox.systemctl("stop", "nl-steady.service").status == 0)
         _ = try await records("nl-steady.service", "stopped")
-        #expect(try sandbox.systemctl("start", "nl-steady.service").status == 0)
+        #expect(try await sandbox.systemctl("start", "nl-steady.service").status == 0)
         _ = try await records("nl-steady.service", "running", count: 2)
 
         // Killed by a signal: crashed with the signal, and the state rule's alert opens for that unit.
-        #expect(try sandbox.systemctl("kill", "--kill-whom=main", "--signal=KILL", "nl-steady.service").status == 0)
+        #expect(try await sandbox.systemctl("kill", "--kill-whom=main", "--signal=KILL", "nl-steady.service").status == 0)
         let killed = try await records("nl-steady.service", "crashed")
         #expect(parameter(killed.last, "signal") == "KILL", "\(killed)")
         var open: [[String: Any]] = []
@@ -157,8 +159,8 @@ struct SystemdUnitWatchTests {
         #expect(open.contains { $0["rule"] as? String == "unit-down" && ($0["group"] as? String)?.contains("nl-steady") == true }, "\(open)")
 
         // Running again: the alert resolves.
-        #expect(try sandbox.systemctl("reset-failed", "nl-steady.service").status == 0)
-        #expect(try sandbox.systemctl("start", "nl-steady.service").status == 0)
+        #expect(try await sandbox.systemctl("reset-failed", "nl-steady.service").status == 0)
+        #expect(try await sandbox.systemctl("start", "nl-steady.service").status == 0)
         _ = try await records("nl-steady.service", "running", count: 3)
         var resolved = false
         for _ in 0..<300 where !resolved {

@@ -91,7 +91,9 @@ struct WebUIFileTests {
         defer { Task { try? await server.stop() } }
         for path in Self.notServed {
             // Sent as is, over a plain socket: an HTTP client library would tidy the path first.
-            let (status, body) = try Self.rawGET(path, port: server.port)
+            // Off the cooperative pool: a blocking read there can starve the server that is to answer it.
+            let port = server.port
+            let (status, body) = try await Peers.offThread { Result { try Self.rawGET(path, port: port) } }.get()
             #expect(status == 404, "\(path): \(status) \(body.prefix(200))")
             #expect(!body.contains("PackageDescription") && !body.contains("root:") && !body.contains("<html"), "\(path)")
         }

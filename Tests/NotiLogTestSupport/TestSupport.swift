@@ -90,6 +90,11 @@ public final class GatedStore: LogStore {
     }
 }
 
+/// A socket handed to a thread of its own (one thread uses it at a time).
+private struct UncheckedSocket: @unchecked Sendable {
+    let socket: TestSocket
+}
+
 /// A plain blocking socket to 127.0.0.1, as a sender would open it.
 public final class TestSocket {
     public let fd: Int32
@@ -143,6 +148,13 @@ public final class TestSocket {
     /// before closing (a TLS alert, say) is read and ignored.
     public func waitForClose(seconds: Int32 = 5) -> Bool {
         waitForEnd(until: Date().addingTimeInterval(Double(seconds)))
+    }
+
+    /// `waitForClose` on a thread of its own, for async tests: blocking one of the cooperative pool's few threads
+    /// (two on a 2-core machine) can starve the very server that is to close the connection.
+    public func closed(seconds: Int32 = 5) async -> Bool {
+        let socket = UncheckedSocket(socket: self)
+        return await Peers.offThread { socket.socket.waitForClose(seconds: seconds) }
     }
 
     /// Ends the stream and waits until the server has read all of it and closed its side (true), or `seconds` pass.
