@@ -175,16 +175,23 @@ struct SyslogListenerTests {
         gated.close()
         let c = try await RunningCollector(.tcp, store: gated, queueCapacity: 1000)
         let total = 20_000
-        let sender = Task.detached {
-            let s = try TestSocket(tcpPort: c.port)
-            var chunk = ""
-            for k in 0..<total {
-                chunk += "<14>1 - h app - - - message \(k)\n"
-                if k % 500 == 499 {
-                    try s.send(chunk)
-                    chunk = ""
+        // On a thread of its own: the sends block while the listener pauses, which on the cooperative pool would
+        // hold one of its few threads.
+        let port = c.port
+        let sender = Task {
+            try await Peers.offThread {
+                Result {
+                    let s = try TestSocket(tcpPort: port)
+                    var chunk = ""
+                    for k in 0..<total {
+                        chunk += "<14>1 - h app - - - message \(k)\n"
+                        if k % 500 == 499 {
+                            try s.send(chunk)
+                            chunk = ""
+                        }
+                    }
                 }
-            }
+            }.get()
         }
         // While the store is closed the queue fills and the listener stops reading: wait for that pause (however
         // slow the machine), not a fixed time.

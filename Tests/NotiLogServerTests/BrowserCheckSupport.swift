@@ -6,6 +6,11 @@ import Testing
 import Glibc
 #endif
 
+/// The suites that drive Chromium, nested here so that they run one at a time: a browser beside the rest of the
+/// suite is load enough on a 2-core machine.
+@Suite("Web UI in a browser", .serialized)
+enum BrowserSuites {}
+
 /// Runs one of the `Tests/peers/ui_*_check.py` scripts (Playwright driving Debian's headless Chromium) against
 /// a real `notilog-server` started for it, and records a test issue when the script reports a failed check.
 /// Every script takes `ui_common.py`'s arguments: the UI's URL, the syslog TCP port, the admin's name and

@@ -419,15 +419,17 @@ struct TailTests {
     }
 }
 
-/// The live tail page in a real browser (`Tests/peers/ui_tail_check.py`): a line sent with `logger` shows up
-/// (and how fast), pause and resume, hostile lines as text, 2,000 lines/s for 10 s (every line or a gap shown;
-/// render rate and the longest stall printed), and reconnecting through a proxy that drops the connection.
-@Suite("Live tail in a browser", .serialized)
-struct TailBrowserTests {
-    @Test(
-        "live tail: logger line, pause/resume, hostile lines, 2,000 lines/s, reconnect",
-        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
-    func tailPage() async throws {
-        try await BrowserCheck.run("ui_tail_check.py")
+extension BrowserSuites {
+    /// The live tail page in a real browser (`Tests/peers/ui_tail_check.py`): a line sent with `logger` shows up
+    /// (and how fast), pause and resume, hostile lines as text, 2,000 lines/s for 10 s (every line or a gap shown;
+    /// render rate and the longest stall printed), and reconnecting through a proxy that drops the connection.
+    @Suite("Live tail in a browser")
+    struct TailBrowserTests {
+        @Test(
+            "live tail: logger line, pause/resume, hostile lines, 2,000 lines/s, reconnect",
+            .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+        func tailPage() async throws {
+            try await BrowserCheck.run("ui_tail_check.py")
+        }
     }
 }

@@ -123,38 +123,40 @@ struct WebUIAlertsAPITests {
     }
 }
 
-/// The alerts, rules and channels pages in headless Chromium (`Tests/peers/ui_alerts_check.py`) against the real
-/// binary with a rule and two webhook channels: one to a receiver that answers 200, one to a closed port.
-@Suite("Web UI alerts in a browser", .serialized)
-struct WebUIAlertsBrowserTests {
-    @Test(
-        "alerts, ack, silences, rules from a search, tests, channels and their delivery logs",
-        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
-    func alertsFlow() async throws {
-        let dir = TemporaryDirectory()
-        let hook = try await Peers.webhook(in: dir)
-        defer { hook.stop() }
-        let config = """
-            channels:
-              hook-ok:
-                type: webhook
-                url: http://127.0.0.1:\(hook.port)/hooks/notilog
-              hook-down:
-                type: webhook
-                url: http://127.0.0.1:\(Peers.closedPort())/hooks/notilog
-            rules:
-              - name: uialert-boom
-                kind: match
-                query: '"uialert-boom"'
-                group_by: [host]
-                severity: critical
-                channels: [hook-ok]
-              - name: uialert-brief
-                kind: match
-                query: '"uialert-brief"'
-                group_by: [host]
-                resolve_after: 2s
-            """
-        try await BrowserCheck.run("ui_alerts_check.py", config: config)
+extension BrowserSuites {
+    /// The alerts, rules and channels pages in headless Chromium (`Tests/peers/ui_alerts_check.py`) against the real
+    /// binary with a rule and two webhook channels: one to a receiver that answers 200, one to a closed port.
+    @Suite("Web UI alerts in a browser")
+    struct WebUIAlertsBrowserTests {
+        @Test(
+            "alerts, ack, silences, rules from a search, tests, channels and their delivery logs",
+            .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+        func alertsFlow() async throws {
+            let dir = TemporaryDirectory()
+            let hook = try await Peers.webhook(in: dir)
+            defer { hook.stop() }
+            let config = """
+                channels:
+                  hook-ok:
+                    type: webhook
+                    url: http://127.0.0.1:\(hook.port)/hooks/notilog
+                  hook-down:
+                    type: webhook
+                    url: http://127.0.0.1:\(Peers.closedPort())/hooks/notilog
+                rules:
+                  - name: uialert-boom
+                    kind: match
+                    query: '"uialert-boom"'
+                    group_by: [host]
+                    severity: critical
+                    channels: [hook-ok]
+                  - name: uialert-brief
+                    kind: match
+                    query: '"uialert-brief"'
+                    group_by: [host]
+                    resolve_after: 2s
+                """
+            try await BrowserCheck.run("ui_alerts_check.py", config: config)
+        }
     }
 }

@@ -158,27 +158,29 @@ struct WebUIFileTests {
     }
 }
 
-/// The UI in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright (from PyPI, in
-/// `.peers/python`) through `Tests/peers/ui_browser_check.py`, against the real `notilog-server` binary fed over
-/// syslog. Screenshots go to `test-output/ui-screenshots` (git-ignored); the script prints its checks.
-@Suite("Web UI in a browser", .serialized)
-struct WebUIBrowserTests {
-    @Test(
-        "sign in, search, expand hostile records, scroll, sign out",
-        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
-    func browserFlow() async throws {
-        try await BrowserCheck.run("ui_browser_check.py")
-    }
+extension BrowserSuites {
+    /// The UI in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright (from PyPI, in
+    /// `.peers/python`) through `Tests/peers/ui_browser_check.py`, against the real `notilog-server` binary fed over
+    /// syslog. Screenshots go to `test-output/ui-screenshots` (git-ignored); the script prints its checks.
+    @Suite("Search page in a browser")
+    struct WebUIBrowserTests {
+        @Test(
+            "sign in, search, expand hostile records, scroll, sign out",
+            .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+        func browserFlow() async throws {
+            try await BrowserCheck.run("ui_browser_check.py")
+        }
 
-    /// Reports (does not judge) how long the search page takes to paint its first results over a small store;
-    /// `make bench-search` runs the same script over 5,000,000 records.
-    @Test(
-        "the search page's time to first results is measured",
-        .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
-    func searchTiming() async throws {
-        try await BrowserCheck.run(
-            "ui_search_timing.py",
-            scriptArguments: ["--send", "20000", "--runs", "3", "--label", "small", "--query", "timeout", "--query", "zqxvulture",
-                              "--query", "host:web-03 severity:<=err"])
+        /// Reports (does not judge) how long the search page takes to paint its first results over a small store;
+        /// `make bench-search` runs the same script over 5,000,000 records.
+        @Test(
+            "the search page's time to first results is measured",
+            .enabled(if: BrowserCheck.missing == nil, "needs /usr/bin/chromium and playwright in .peers/python (scripts/setup installs both)"))
+        func searchTiming() async throws {
+            try await BrowserCheck.run(
+                "ui_search_timing.py",
+                scriptArguments: ["--send", "20000", "--runs", "3", "--label", "small", "--query", "timeout", "--query", "zqxvulture",
+                                  "--query", "host:web-03 severity:<=err"])
+        }
     }
 }
