@@ -179,19 +179,17 @@ struct SyslogListenerTests {
         // hold one of its few threads.
         let port = c.port
         let sender = Task {
-            try await Peers.offThread {
-                Result {
-                    let s = try TestSocket(tcpPort: port)
-                    var chunk = ""
-                    for k in 0..<total {
-                        chunk += "<14>1 - h app - - - message \(k)\n"
-                        if k % 500 == 499 {
-                            try s.send(chunk)
-                            chunk = ""
-                        }
+            try await Peers.offThreadThrowing {
+                let s = try TestSocket(tcpPort: port)
+                var chunk = ""
+                for k in 0..<total {
+                    chunk += "<14>1 - h app - - - message \(k)\n"
+                    if k % 500 == 499 {
+                        try s.send(chunk)
+                        chunk = ""
                     }
                 }
-            }.get()
+            }
         }
         // While the store is closed the queue fills and the listener stops reading: wait for that pause (however
         // slow the machine), not a fixed time.

@@ -418,16 +418,14 @@ struct SessionTests {
         let base = "https://127.0.0.1:\(server.port)"
         var client = HTTPClient()
         client.caFile = cert
-        let health = try await Peers.offThread { [client] in
-            Result { () throws(HTTPClientError) in try client.send(HTTPRequest(.get, base + "/api/v1/healthz")) }
-        }.get()
+        let health = try await Peers.offThreadThrowing { [client] in
+            try client.send(HTTPRequest(.get, base + "/api/v1/healthz"))
+        }
         #expect(health.status == 200)
         let body = Array(#"{"username":"admin","password":"\#(Self.adminPassword)"}"#.utf8)
-        let signIn = try await Peers.offThread { [client] in
-            Result { () throws(HTTPClientError) in
-                try client.send(HTTPRequest(.post, base + "/api/v1/session", headers: [("Content-Type", "application/json")], body: body))
-            }
-        }.get()
+        let signIn = try await Peers.offThreadThrowing { [client] in
+            try client.send(HTTPRequest(.post, base + "/api/v1/session", headers: [("Content-Type", "application/json")], body: body))
+        }
         #expect(signIn.status == 201, "\(String(decoding: signIn.body, as: UTF8.self))")
         let setCookie = try #require(signIn.header("Set-Cookie"))
         #expect(setCookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.contains("Secure"))
@@ -437,11 +435,9 @@ struct SessionTests {
             (try? JSONSerialization.jsonObject(with: Data(signIn.body)) as? [String: Any])?["csrf_token"] as? String)
         for (origin, expected) in [("https://127.0.0.1:\(server.port)", 201), ("http://127.0.0.1:\(server.port)", 403)] {
             let headers = [("Cookie", "notilog_session=\(cookie)"), ("X-CSRF-Token", csrf), ("Origin", origin), ("Content-Type", "application/json")]
-            let created = try await Peers.offThread { [client] in
-                Result { () throws(HTTPClientError) in
-                    try client.send(HTTPRequest(.post, base + "/api/v1/tokens", headers: headers, body: Array(#"{"name":"t","scope":"read"}"#.utf8)))
-                }
-            }.get()
+            let created = try await Peers.offThreadThrowing { [client] in
+                try client.send(HTTPRequest(.post, base + "/api/v1/tokens", headers: headers, body: Array(#"{"name":"t","scope":"read"}"#.utf8)))
+            }
             #expect(created.status == expected, "\(origin): \(String(decoding: created.body, as: UTF8.self))")
         }
         // Plain HTTP to the HTTPS port gets no answer.

@@ -62,7 +62,7 @@ struct SystemdUnitWatchTests {
         /// cooperative pool the servers in this process need).
         func systemctl(_ arguments: String...) async throws -> (status: Int32, output: String) {
             let command = ["-t", "\(systemd)", "-m", "-p", "--", "/usr/bin/systemctl"] + arguments
-            let run = try await Peers.offThread { Result { try Peers.runProgram("/usr/bin/nsenter", command) } }.get()
+            let run = try await Peers.offThreadThrowing { try Peers.runProgram("/usr/bin/nsenter", command) }
             return (run.status, run.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 

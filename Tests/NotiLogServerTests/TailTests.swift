@@ -69,9 +69,9 @@ struct TailTests {
         let path = components.string!
         let headers = headers ?? [("Authorization", "Bearer \(server.admin.token!)")]
         let port = server.http
-        return try await Peers.offThread {
-            Result { try WebSocketTestClient.connect(port: port, path: path, headers: headers, receiveBuffer: receiveBuffer) }
-        }.get()
+        return try await Peers.offThreadThrowing {
+            try WebSocketTestClient.connect(port: port, path: path, headers: headers, receiveBuffer: receiveBuffer)
+        }
     }
 
     /// What a tail sent, in order.
@@ -97,7 +97,7 @@ struct TailTests {
         while !done(stream) {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return false }
-            let message = try await Peers.offThread { Result { try client.next(seconds: min(left, 2)) } }.get()
+            let message = try await Peers.offThreadThrowing { try client.next(seconds: min(left, 2)) }
             switch message {
             case .timeout:
                 continue
@@ -353,7 +353,7 @@ struct TailTests {
         let scriptPath = dir.path + "/wss.py"
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let token = try #require(server.admin.token)
-        let run = try await Peers.offThread { Result { try Peers.runProgram(Peers.python3, [scriptPath, "\(server.http)", cert, token]) } }.get()
+        let run = try await Peers.offThreadThrowing { try Peers.runProgram(Peers.python3, [scriptPath, "\(server.http)", cert, token]) }
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.hasPrefix("HTTP/1.1 101"), "\(run.output)")
         #expect(run.output.contains(#""type":"live""#), "\(run.output)")

@@ -93,7 +93,7 @@ struct WebUIFileTests {
             // Sent as is, over a plain socket: an HTTP client library would tidy the path first.
             // Off the cooperative pool: a blocking read there can starve the server that is to answer it.
             let port = server.port
-            let (status, body) = try await Peers.offThread { Result { try Self.rawGET(path, port: port) } }.get()
+            let (status, body) = try await Peers.offThreadThrowing { try Self.rawGET(path, port: port) }
             #expect(status == 404, "\(path): \(status) \(body.prefix(200))")
             #expect(!body.contains("PackageDescription") && !body.contains("root:") && !body.contains("<html"), "\(path)")
         }

@@ -192,6 +192,11 @@ public enum Peers {
         }
     }
 
+    /// `offThread` for a call that throws: its error is thrown here.
+    public static func offThreadThrowing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await offThread { Result { try body() } }.get()
+    }
+
     /// The Maildir files (`new/`) in arrival order.
     public static func maildirMessages(in directory: String) -> [String] {
         let dir = directory + "/maildir/new"

@@ -23,28 +23,9 @@ extension SQLiteLogStore {
                 // The indexed part through FTS5, the newer tail through the tokenizer function (as `search` does).
                 for indexed in [false, true] {
                     guard let ids else { break }
-                    // The indexed part of a query with message words is driven by the full-text index (CROSS JOIN),
-                    // as `search` does: a rare word then reads its few rows, not every row in the range.
-                    let driver = indexed ? QuerySQL.fullTextDriver(request.query.root) : nil
-                    let condition = QuerySQL.compile(driver?.rest ?? request.query.root, now: request.now, indexed: indexed)
-                    let range = TimeSpans.conditions(ids, on: "logs.id")
-                    // The tail is the ids above the watermark: NOT INDEXED keeps it a range of the table, else the
-                    // planner may walk a whole index (host_key, app_key) checking each entry's id.
-                    let source =
-                        if let _ = driver {
-                            "FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?"
-                        } else if indexed {
-                            "FROM logs WHERE logs.id <= ?"
-                        } else {
-                            "FROM logs NOT INDEXED WHERE logs.id > ?"
-                        }
-                    let from = """
-                        \(source)\(range.sql)
-                        AND logs.received_at >= ? AND logs.received_at < ? AND \(condition.sql)
-                        """
-                    let arguments =
-                        (driver.map { [$0.match.databaseValue] } ?? []) + [watermark.databaseValue] + range.arguments
-                        + [since, until].map(\.databaseValue) + condition.arguments
+                    let pass = Self.pass(request.query, indexed: indexed, watermark: watermark, bounds: ids, now: request.now)
+                    let from = pass.from + " AND logs.received_at >= ? AND logs.received_at < ? AND \(pass.condition.sql)"
+                    let arguments = pass.arguments + [since, until].map(\.databaseValue) + pass.condition.arguments
                     // One pass over the matching rows, counted here: four GROUP BY queries would each sort them all.
                     let rows = try Row.fetchCursor(
                         db, sql: "SELECT logs.host_key, logs.app_key, logs.severity, logs.received_at \(from)",

@@ -338,49 +338,19 @@ public final class SQLiteLogStore: LogStore {
                 for indexed in [false, true] {
                     let want = limit + 1 - found.count
                     guard want > 0 else { break }
-                    var sql: String
-                    var arguments: [DatabaseValue]
-                    if indexed, let driver = QuerySQL.fullTextDriver(request.query.root) {
-                        // Newest first through the full-text index, stopping after a page.
-                        let rest = QuerySQL.compile(driver.rest, now: request.now, indexed: true)
-                        // CROSS JOIN: the full-text index drives (newest first), whatever id bounds there are. Left to
-                        // itself the planner may walk `logs` through an id range and look each row up in the index.
-                        sql = """
-                            SELECT \(Self.columns) FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid
-                            WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?
-                            """
-                        arguments = [driver.match.databaseValue, watermark.databaseValue]
-                        if let before = request.before {
-                            sql += " AND logs_fts.rowid < ?"
-                            arguments.append(before.databaseValue)
-                        }
-                        if let after = request.after {
-                            sql += " AND logs_fts.rowid > ?"
-                            arguments.append(after.databaseValue)
-                        }
-                        let range = TimeSpans.conditions(bounds, on: "logs_fts.rowid")
-                        sql += range.sql
-                        arguments += range.arguments
-                        sql += " AND \(rest.sql) ORDER BY logs_fts.rowid DESC LIMIT ?"
-                        arguments += rest.arguments
-                    } else {
-                        let condition = QuerySQL.compile(request.query.root, now: request.now, indexed: indexed)
-                        sql = "SELECT \(Self.columns) FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?"
-                        arguments = [watermark.databaseValue]
-                        if let before = request.before {
-                            sql += " AND logs.id < ?"
-                            arguments.append(before.databaseValue)
-                        }
-                        if let after = request.after {
-                            sql += " AND logs.id > ?"
-                            arguments.append(after.databaseValue)
-                        }
-                        let range = TimeSpans.conditions(bounds, on: "logs.id")
-                        sql += range.sql
-                        arguments += range.arguments
-                        sql += " AND \(condition.sql) ORDER BY logs.id DESC LIMIT ?"
-                        arguments += condition.arguments
+                    let pass = Self.pass(request.query, indexed: indexed, watermark: watermark, bounds: bounds, now: request.now)
+                    var sql = "SELECT \(Self.columns) " + pass.from
+                    var arguments = pass.arguments
+                    if let before = request.before {
+                        sql += " AND \(pass.id) < ?"
+                        arguments.append(before.databaseValue)
                     }
+                    if let after = request.after {
+                        sql += " AND \(pass.id) > ?"
+                        arguments.append(after.databaseValue)
+                    }
+                    sql += " AND \(pass.condition.sql) ORDER BY \(pass.id) DESC LIMIT ?"
+                    arguments += pass.condition.arguments
                     arguments.append(want.databaseValue)
                     let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
                     found += rows.map(Self.storedRecord)
@@ -394,6 +364,30 @@ public final class SQLiteLogStore: LogStore {
         } catch {
             throw StoreError(.read, "search failed", underlying: error)
         }
+    }
+
+    /// Where one of the two passes of a search (or of its statistics) reads: the records not yet in the
+    /// full-text index (ids above the watermark), or the indexed ones (up to it), within the id bounds of the
+    /// query's time range. For a query with message words the indexed pass is driven by the full-text index,
+    /// newest first (CROSS JOIN: left to itself the planner may walk `logs` through an id range and look each
+    /// row up in the index). `from` is the FROM clause and its first WHERE conditions; `id` names the id
+    /// column; `condition` is the rest of the query, for the caller to add.
+    static func pass(
+        _ query: Query, indexed: Bool, watermark: Int64, bounds: ClosedRange<Int64>?, now: SyslogTimestamp
+    ) -> (from: String, arguments: [DatabaseValue], id: String, condition: QuerySQL) {
+        if indexed, let driver = QuerySQL.fullTextDriver(query.root) {
+            let range = TimeSpans.conditions(bounds, on: "logs_fts.rowid")
+            return (
+                "FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid WHERE logs_fts MATCH ? AND logs_fts.rowid <= ?" + range.sql,
+                [driver.match.databaseValue, watermark.databaseValue] + range.arguments, "logs_fts.rowid",
+                QuerySQL.compile(driver.rest, now: now, indexed: true)
+            )
+        }
+        let range = TimeSpans.conditions(bounds, on: "logs.id")
+        return (
+            "FROM logs WHERE logs.id \(indexed ? "<=" : ">") ?" + range.sql, [watermark.databaseValue] + range.arguments, "logs.id",
+            QuerySQL.compile(query.root, now: now, indexed: indexed)
+        )
     }
 
     /// Records stored.
