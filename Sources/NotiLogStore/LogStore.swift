@@ -57,6 +57,26 @@ public struct StoredRecord: Sendable, Hashable {
     }
 }
 
+extension LogStore {
+    /// Reads back the records with ids strictly between `after` and `before`, a stretch that a subscriber of the
+    /// committed stream missed (the stream drops batches for a subscriber that falls behind), oldest first and at
+    /// most `chunk` at a time, handing each chunk to `each`. Returns the last id handed over (`after` when none).
+    @discardableResult
+    public func readBack(
+        after: Int64, before: Int64, chunk: Int, _ each: ([StoredRecord]) async -> Void
+    ) async throws(StoreError) -> Int64 {
+        var cursor = after
+        while cursor < before - 1 {
+            let read = try await records(after: cursor, limit: max(1, min(chunk, Int(clamping: before - 1 - cursor))))
+            let wanted = read.prefix { $0.id < before }
+            guard let end = wanted.last?.id else { break }
+            await each(Array(wanted))
+            cursor = end
+        }
+        return cursor
+    }
+}
+
 public struct SearchRequest: Sendable, Hashable {
     public var query: Query
     /// Resolves relative times in the query (`since:-1h`).

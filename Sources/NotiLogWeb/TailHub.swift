@@ -132,13 +132,10 @@ final class TailHub: Sendable {
         if before - after - 1 <= Int64(limits.readBack) {
             var cursor = after
             do {
-                while cursor < before - 1 {
-                    let chunk = try await store.records(after: cursor, limit: min(5_000, Int(before - 1 - cursor)))
-                    let wanted = chunk.filter { $0.id < before }
-                    guard let end = wanted.last?.id else { return }
-                    state.withLock { $0.counters.readBackRecords += Int64(wanted.count) }
-                    deliver(wanted)
-                    cursor = end
+                try await store.readBack(after: after, before: before, chunk: 5_000) { chunk in
+                    state.withLock { $0.counters.readBackRecords += Int64(chunk.count) }
+                    deliver(chunk)
+                    cursor = chunk.last!.id
                 }
                 return
             } catch {

@@ -216,13 +216,9 @@ public final class AlertingService: Service {
                 guard let first = batch.first?.id, let last = batch.last?.id, last > processedUpTo else { continue }
                 if first > processedUpTo + 1 {
                     // This subscriber fell behind and the stream dropped batches: read the gap from the store.
-                    var cursor = processedUpTo
-                    while cursor < first - 1, let gap = try? await store.records(after: cursor, limit: configuration.catchUpBatch), !gap.isEmpty {
-                        let inGap = gap.filter { $0.id < first }
-                        if !inGap.isEmpty { changes += engine.process(inGap, now: now()) }
-                        state.withLock { $0.counters.caughtUpRecords += Int64(inGap.count) }
-                        cursor = gap.last!.id
-                        if inGap.count < gap.count { break }
+                    _ = try? await store.readBack(after: processedUpTo, before: first, chunk: configuration.catchUpBatch) { gap in
+                        changes += engine.process(gap, now: now())
+                        state.withLock { $0.counters.caughtUpRecords += Int64(gap.count) }
                     }
                 }
                 batch.removeAll { $0.id <= processedUpTo }
