@@ -121,7 +121,7 @@ struct RuleHarness {
     /// Snapshot → compact JSON (kept records by id, as the alerting service saves it) → a new engine on the same
     /// (or new) rules: a restart.
     mutating func restart(rules: [Rule]) throws {
-        let json = try engine.snapshot.compactJSON()
+        let json = engine.snapshot.compactJSON()
         let state = try EngineState.decode(json, records: stored)
         engine = AlertEngine(rules: rules, state: state)
     }

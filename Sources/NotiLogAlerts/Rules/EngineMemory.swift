@@ -158,8 +158,8 @@ struct ThresholdWindow: Sendable, Codable {
     /// Ascending event times.
     private(set) var times: [Nanos] = []
     /// Arrival order of each time (parallel to `times`).
-    private var arrivals: [Int64] = []
-    private var nextArrival: Int64 = 0
+    private(set) var arrivals: [Int64] = []
+    private(set) var nextArrival: Int64 = 0
     /// The group's latest records, seed for an alert's first samples (memory only; dropped when the group is idle).
     var recent: [KeptRecord] = []
 

@@ -26,13 +26,27 @@ final class KeptRecordLookup: Sendable {
 }
 
 extension EngineState {
-    /// The snapshot with kept records by id and packed windows, and the ids it names (`recordIDs`).
-    public func compactJSON() throws -> [UInt8] {
-        var state = self
-        state.recordIDs = Array(Set(rules.flatMap(\.keptRecordIDs))).sorted()
-        let encoder = JSONEncoder()
-        encoder.userInfo[.keptRecordsByID] = true
-        return Array(try encoder.encode(state))
+    /// The snapshot with kept records by id and packed windows, and the ids it names (`recordIDs`): the JSON
+    /// `JSONEncoder` writes of it with `keptRecordsByID` set, written directly (`JSONWriter`).
+    public func compactJSON() -> [UInt8] {
+        var w = JSONWriter(capacity: 64 * 1024)
+        w.beginObject()
+        w.key("version")
+        w.int(version)
+        if let takenAt {
+            w.key("takenAt")
+            w.int(takenAt)
+        }
+        w.key("nextSerial")
+        w.int(nextSerial)
+        w.key("rules")
+        w.beginArray()
+        for rule in rules { rule.writeCompact(&w) }
+        w.endArray()
+        w.key("recordIDs")
+        w.ints(Array(Set(rules.flatMap(\.keptRecordIDs))).sorted())
+        w.endObject()
+        return w.bytes
     }
 
     /// Reads a snapshot written by `compactJSON()` (or a plain one), fetching the records it names with `records`.
@@ -156,5 +170,214 @@ struct KeptSample: Codable {
         } else {
             try sample.encode(to: encoder)
         }
+    }
+}
+
+// MARK: - The compact snapshot, written directly
+// Each piece writes what its `Codable` conformance writes with `keptRecordsByID` (optionals left out when nil,
+// as synthesized conformances do); `RuleRestartTests` checks that the two agree.
+
+extension RuleState {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("name")
+        w.string(name)
+        w.key("fingerprint")
+        w.string(fingerprint)
+        w.key("kind")
+        w.string(kind.rawValue)
+        if let description {
+            w.key("description")
+            w.string(description)
+        }
+        if let severity {
+            w.key("severity")
+            w.string(severity)
+        }
+        w.key("channels")
+        w.strings(channels)
+        w.key("query")
+        w.string(query)
+        if let startedAt {
+            w.key("startedAt")
+            w.int(startedAt)
+        }
+        w.key("alerts")
+        Self.write(alerts, &w) { $0.writeCompact(&$1) }
+        w.key("throttles")
+        Self.write(throttles, &w) { $0.writeCompact(&$1) }
+        w.key("windows")
+        Self.write(windows, &w) { $0.writeCompact(&$1) }
+        w.key("quiet")
+        Self.write(quiet, &w) { $0.writeCompact(&$1) }
+        w.key("services")
+        Self.write(services, &w) { $0.writeCompact(&$1) }
+        w.key("seen")
+        Self.write(seen, &w) { $1.strings($0.valuesInOrder) }
+        w.endObject()
+    }
+
+    private static func write<Value>(_ entries: [GroupEntry<Value>], _ w: inout JSONWriter, _ value: (Value, inout JSONWriter) -> Void) {
+        w.beginArray()
+        for entry in entries {
+            w.beginObject()
+            w.key("group")
+            entry.group.write(&w)
+            w.key("value")
+            value(entry.value, &w)
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
+
+extension GroupValues {
+    func write(_ w: inout JSONWriter) {
+        w.beginArray()
+        for v in values {
+            w.beginObject()
+            w.key("field")
+            w.string(v.field)
+            if let value = v.value {
+                w.key("value")
+                w.string(value)
+            }
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
+
+extension AlertLifecycle {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("serial")
+        w.int(serial)
+        w.key("phase")
+        w.string(phase.rawValue)
+        w.key("startedAt")
+        w.int(startedAt)
+        if let pendingSince {
+            w.key("pendingSince")
+            w.int(pendingSince)
+        }
+        w.key("count")
+        w.int(count)
+        if let firstSeen {
+            w.key("firstSeen")
+            w.int(firstSeen)
+        }
+        if let lastSeen {
+            w.key("lastSeen")
+            w.int(lastSeen)
+        }
+        w.key("lastMatchAt")
+        w.int(lastMatchAt)
+        w.key("firstSamples")
+        w.beginArray()
+        for sample in firstSamples {
+            // By id (`KeptSample`); a sample without one is written whole.
+            if let id = sample.id { w.int(id) } else { sample.write(&w, snakeCase: false) }
+        }
+        w.endArray()
+        w.key("latest")
+        w.ints(latest.map(\.stored.id))
+        w.key("reminders")
+        w.int(reminders)
+        if let nextReminderAt {
+            w.key("nextReminderAt")
+            w.int(nextReminderAt)
+        }
+        w.key("told")
+        // A synthesized enum conformance: `{"case":{}}`, values as `_0`.
+        w.beginObject()
+        switch told {
+        case .nothing:
+            w.key("nothing")
+            w.emptyObject()
+        case .sent:
+            w.key("sent")
+            w.emptyObject()
+        case .silenced(let id):
+            w.key("silenced")
+            w.beginObject()
+            w.key("_0")
+            w.int(id)
+            w.endObject()
+        case .throttled:
+            w.key("throttled")
+            w.emptyObject()
+        }
+        w.endObject()
+        w.key("acknowledged")
+        w.bool(acknowledged)
+        if let detail {
+            w.key("detail")
+            w.string(detail)
+        }
+        w.key("restartLimited")
+        w.bool(restartLimited)
+        w.endObject()
+    }
+}
+
+extension ThrottleState {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("sent")
+        w.ints(sent)
+        w.key("held")
+        w.int(held)
+        w.key("hosts")
+        w.beginObject()
+        for (host, n) in hosts {
+            w.key(host)
+            w.int(n)
+        }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+extension ThresholdWindow {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("nextArrival")
+        w.int(nextArrival)
+        w.key("t")
+        w.string(PackedIntegers.encode(times))
+        w.key("a")
+        w.string(PackedIntegers.encode(arrivals))
+        w.endObject()
+    }
+}
+
+extension AbsenceGroup {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("lastSeen")
+        w.int(lastSeen)
+        if let last {
+            w.key("last")
+            w.int(last.stored.id)
+        }
+        w.endObject()
+    }
+}
+
+extension ServiceTrack {
+    func writeCompact(_ w: inout JSONWriter) {
+        w.beginObject()
+        if let current {
+            w.key("current")
+            w.string(current.rawValue)
+        }
+        w.key("restarts")
+        w.ints(restarts)
+        if let lastReport {
+            w.key("lastReport")
+            w.string(lastReport)
+        }
+        w.endObject()
     }
 }

@@ -271,19 +271,9 @@ public final class AlertingService: Service {
     /// changes are lost from memory but not from the engine's point of view; the next commit carries a state that
     /// has moved on, so a failed commit is retried with its changes a few times before giving up loudly.
     private func commit(_ changes: [AlertChange], _ engine: AlertEngine, _ processedUpTo: Int64) async {
-        // The API shows an alert's `detail` in its snake_case; one encoder for the whole commit.
-        let detailEncoder = JSONEncoder()
-        detailEncoder.keyEncodingStrategy = .convertToSnakeCase
-        detailEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let noticeEncoder = JSONEncoder()
-        let rows = changes.map { rowChange($0, detailEncoder: detailEncoder, noticeEncoder: noticeEncoder) }
-        let snapshot: [UInt8]
-        do {
-            snapshot = try engine.snapshot.compactJSON()
-        } catch {
-            logger.error("cannot encode the rule engine's state", metadata: ["error": "\(error)"])
-            return
-        }
+        let rows = changes.map { rowChange($0, noticeEncoder: noticeEncoder) }
+        let snapshot = engine.snapshot.compactJSON()
         let queued = changes.reduce(0) { n, c in
             if case .send(let channels, _) = c.notify { return n + channels.count }
             return n
@@ -320,7 +310,7 @@ public final class AlertingService: Service {
         return found
     }
 
-    private func rowChange(_ change: AlertChange, detailEncoder: JSONEncoder, noticeEncoder: JSONEncoder) -> AlertRowChange {
+    private func rowChange(_ change: AlertChange, noticeEncoder: JSONEncoder) -> AlertRowChange {
         let alert = change.alert
         let rowState: AlertRowState
         switch change.transition {
@@ -330,8 +320,8 @@ public final class AlertingService: Service {
         case .cancelled: rowState = .cancelled
         }
         let searchURL = configuration.publicURL.map { base in Self.searchURL(base: base, alert: alert) }
-        let detail = (try? detailEncoder.encode(alert.notice(alertID: 0, state: change.noticeState ?? .firing, searchURL: searchURL)))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // The API shows an alert's detail as it is stored: the notice in snake_case.
+        let detail = String(decoding: alert.notice(alertID: 0, state: change.noticeState ?? .firing, searchURL: searchURL).detailJSON(), as: UTF8.self)
         return AlertRowChange(
             rule: change.key.rule, groupKey: change.key.groupKey, state: rowState, count: alert.count, startedAt: alert.startedAt,
             resolvedAt: alert.resolvedAt, detail: detail,

@@ -121,7 +121,7 @@ extension LogRecord {
 public enum JSON {
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func key(_ name: StaticString, _ out: inout [UInt8], first: Bool = false) {
+    public static func key(_ name: StaticString, _ out: inout [UInt8], first: Bool = false) {
         if !first { out.append(UInt8(ascii: ",")) }
         out.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { out.append(contentsOf: $0) }
@@ -144,11 +144,11 @@ public enum JSON {
         out.append(UInt8(ascii: "]"))
     }
 
-    static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    public static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
 
     public static func append(number: Int, to out: inout [UInt8]) { out.append(contentsOf: String(number).utf8) }
 
-    static func append(timestamp: SyslogTimestamp, to out: inout [UInt8]) {
+    public static func append(timestamp: SyslogTimestamp, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         timestamp.appendRFC3339(to: &out)
         out.append(UInt8(ascii: "\""))
