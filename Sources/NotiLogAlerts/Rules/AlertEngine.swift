@@ -104,25 +104,30 @@ public struct AlertEngine: Sendable {
         // record to record.
         var tokens = MessageTokens()
         var groups = RecordGroups(shapes: index.shapeCount)
-        for stored in records {
-            let record = stored.record
-            tokens.reset()
-            groups.next()
-            let specific = index.specific(for: record)
-            // Both lists ascend: merged, rules see a record in rule order.
-            var a = 0
-            var b = 0
-            while a < specific.count || b < general.count {
-                let i: Int
-                if b == general.count || (a < specific.count && specific[a] < general[b]) {
-                    i = specific[a]
-                    a += 1
-                } else {
-                    i = general[b]
-                    b += 1
-                }
-                if matchers.matches(i, record, sharing: &tokens) {
-                    runtimes[i].handle(stored, now: t, index: i, groups: &groups, shape: index.groupShapes[i], &sink)
+        // Records are read in place (a copy of each would retain its buffers); only a kept one is copied, once.
+        records.withUnsafeBufferPointer { records in
+            for k in records.indices {
+                tokens.reset()
+                groups.next()
+                let specific = index.specific(for: records[k].record)
+                // Shared by every rule that keeps the record; made when a rule first matches it.
+                var kept: KeptRecord?
+                // Both lists ascend: merged, rules see a record in rule order.
+                var a = 0
+                var b = 0
+                while a < specific.count || b < general.count {
+                    let i: Int
+                    if b == general.count || (a < specific.count && specific[a] < general[b]) {
+                        i = specific[a]
+                        a += 1
+                    } else {
+                        i = general[b]
+                        b += 1
+                    }
+                    if matchers.matches(i, records[k].record, sharing: &tokens) {
+                        if kept == nil { kept = KeptRecord(records[k]) }
+                        runtimes[i].handle(kept!, now: t, index: i, groups: &groups, shape: index.groupShapes[i], &sink)
+                    }
                 }
             }
         }

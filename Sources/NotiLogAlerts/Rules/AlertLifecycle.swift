@@ -95,25 +95,24 @@ struct AlertLifecycle: Sendable, Codable {
     }
 
     /// Counts a matching record.
-    mutating func note(_ record: StoredRecord, eventTime: Nanos, now: Nanos) {
+    mutating func note(_ kept: KeptRecord, eventTime: Nanos, now: Nanos) {
         count += 1
         firstSeen = min(firstSeen ?? eventTime, eventTime)
         lastSeen = max(lastSeen ?? eventTime, eventTime)
         lastMatchAt = max(lastMatchAt, now)
-        if firstSamples.count < 3 { firstSamples.append(KeptRecord(record).sample) }
-        keepLatest(record)
+        if firstSamples.count < 3 { firstSamples.append(kept.sample) }
+        keepLatest(kept)
     }
 
     /// Counts a record that updates the open alert; returns whether it was already marked updated in this step.
-    mutating func noteUpdate(_ record: StoredRecord, eventTime: Nanos, now: Nanos) -> Bool {
-        note(record, eventTime: eventTime, now: now)
+    mutating func noteUpdate(_ kept: KeptRecord, eventTime: Nanos, now: Nanos) -> Bool {
+        note(kept, eventTime: eventTime, now: now)
         defer { isDirty = true }
         return isDirty
     }
 
-    mutating func keepLatest(_ record: StoredRecord) {
-        latest.append(KeptRecord(record))
-        if latest.count > 2 { latest.removeFirst() }
+    mutating func keepLatest(_ kept: KeptRecord) {
+        KeptRecord.keep(kept, in: &latest, atMost: 2)
     }
 
     /// The first three records and the latest two (those not already among the first).

@@ -72,13 +72,39 @@ extension Dictionary where Key == GroupValues, Value: Codable & Sendable {
 // MARK: - Records kept for samples and silences
 
 /// A stored record an alert keeps (its latest ones, for samples and for silences' queries), encoded field by field.
+///
+/// The record is shared, not copied: every rule that keeps the record being evaluated keeps the same box (made
+/// once per record by `AlertEngine.process`), so keeping it costs one reference count, not a copy of the record's
+/// fields and buffers.
 struct KeptRecord: Sendable, Codable {
-    var stored: StoredRecord
+    private final class Box: Sendable {
+        let stored: StoredRecord
+
+        init(_ stored: StoredRecord) {
+            self.stored = stored
+        }
+    }
+
+    private let box: Box
     /// Named by a compact snapshot but no longer in the store (memory only; such records are dropped on restore).
     var isMissing = false
 
     init(_ stored: StoredRecord) {
-        self.stored = stored
+        box = Box(stored)
+    }
+
+    var stored: StoredRecord { box.stored }
+
+    /// Appends `kept` to the newest-last list `list`, dropping its oldest beyond `limit`.
+    @inline(__always)
+    static func keep(_ kept: KeptRecord, in list: inout [KeptRecord], atMost limit: Int) {
+        if list.count < limit {
+            list.append(kept)
+            return
+        }
+        // Shifted in place: no reallocation, one release.
+        for k in 1..<list.count { list.swapAt(k - 1, k) }
+        list[list.count - 1] = kept
     }
 
     /// The record as a notice quotes it, its message cut to `AlertNotice.sampleLimit` characters.
@@ -119,7 +145,7 @@ struct KeptRecord: Sendable, Codable {
             message: try c.decode(String.self, forKey: .message),
             source: try c.decodeIfPresent(String.self, forKey: .source),
             format: WireFormat(rawValue: try c.decode(String.self, forKey: .format)) ?? .rfc5424)
-        stored = StoredRecord(id: try c.decode(Int64.self, forKey: .id), record: record)
+        self.init(StoredRecord(id: try c.decode(Int64.self, forKey: .id), record: record))
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -238,9 +264,8 @@ struct ThresholdWindow: Sendable, Codable {
         arrivals.removeLast(arrivals.count - kept)
     }
 
-    mutating func keep(_ record: StoredRecord) {
-        recent.append(KeptRecord(record))
-        if recent.count > 3 { recent.removeFirst() }
+    mutating func keep(_ kept: KeptRecord) {
+        KeptRecord.keep(kept, in: &recent, atMost: 3)
     }
 
     /// Until when the N newest times lie within one window ending now: `.min` when fewer than N are kept.

@@ -96,22 +96,22 @@ struct RuleRuntime: Sendable {
     /// A record the rule's query matched. `groups` holds the record's group values for the rules that matched it
     /// so far (`shape` is this rule's `group_by` in it).
     mutating func handle(
-        _ stored: StoredRecord, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int, _ sink: inout ChangeSink
+        _ kept: KeptRecord, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int, _ sink: inout ChangeSink
     ) {
-        let record = stored.record
+        let record = kept.stored.record
         switch rule.condition {
         case .match:
             let group = groups.values(shape) { groupValues(of: record) }
             let t = Self.eventTime(of: record)
-            if noteIfOpen(group, stored, t, now, index, &sink) { return }
-            open(group, now: now, &sink) { $0.note(stored, eventTime: t, now: now) }
+            if noteIfOpen(group, kept, t, now, index, &sink) { return }
+            open(group, now: now, &sink) { $0.note(kept, eventTime: t, now: now) }
 
         case .threshold(let n, let window):
             let group = groups.values(shape) { groupValues(of: record) }
             let t = Self.eventTime(of: record)
             // One lookup: the group's window is updated in place.
-            let burst = Self.count(&windows[group, default: ThresholdWindow()], t, n, window.nanoseconds, stored)
-            if noteIfOpen(group, stored, t, now, index, &sink) { return }
+            let burst = Self.count(&windows[group, default: ThresholdWindow()], t, n, window.nanoseconds, kept)
+            if noteIfOpen(group, kept, t, now, index, &sink) { return }
             guard let burst else { return }
             let recent = windows[group]!.recent
             open(group, now: now, &sink) { a in
@@ -120,7 +120,7 @@ struct RuleRuntime: Sendable {
                 a.lastSeen = burst.end
                 a.lastMatchAt = now
                 a.firstSamples = recent.map(\.sample)
-                a.latest = [KeptRecord(stored)]
+                a.latest = [kept]
             }
 
         case .absence(let window):
@@ -128,10 +128,10 @@ struct RuleRuntime: Sendable {
             // Absence is about records arriving, so it runs on the server's clock, not the sender's.
             let t = record.receivedAt.nanosecondsSinceEpoch
             // One lookup: the group's entry is updated in place (every record of an app matches `app:X`).
-            let lastSeen = Self.arrived(&quiet[group, default: AbsenceGroup(lastSeen: t, last: nil)], t, stored)
+            let lastSeen = Self.arrived(&quiet[group, default: AbsenceGroup(lastSeen: t, last: nil)], t, kept)
             absenceDue = min(absenceDue, lastSeen &+ window.nanoseconds)
             if !alerts.isEmpty && alerts[group] != nil {
-                alerts[group]!.keepLatest(stored)
+                alerts[group]!.keepLatest(kept)
                 alerts[group]!.lastSeen = t
                 close(group, now: now, reason: "a matching record arrived", &sink)
             }
@@ -159,14 +159,14 @@ struct RuleRuntime: Sendable {
                 if open.restartLimited, let limit,
                     services[group]!.exceedsUntil(limit: limit.count, window: limit.window.nanoseconds) > now
                 {
-                    _ = noteIfOpen(group, stored, t, now, index, &sink)
+                    _ = noteIfOpen(group, kept, t, now, index, &sink)
                     return
                 }
-                alerts[group]!.keepLatest(stored)
+                alerts[group]!.keepLatest(kept)
                 close(group, now: now, reason: "running again", &sink)
                 return
             }
-            if noteIfOpen(group, stored, t, now, index, &sink) { return }
+            if noteIfOpen(group, kept, t, now, index, &sink) { return }
             guard states.contains(report.state) else { return }
             var detail = "\(label) \(report.summary)"
             var limited = false
@@ -177,7 +177,7 @@ struct RuleRuntime: Sendable {
                 limited = true
             }
             open(group, now: now, &sink) { a in
-                a.note(stored, eventTime: t, now: now)
+                a.note(kept, eventTime: t, now: now)
                 a.detail = detail
                 a.restartLimited = limited
             }
@@ -189,10 +189,10 @@ struct RuleRuntime: Sendable {
             if !isNew && alerts.isEmpty { return }
             let group = GroupValues(base.values + [AlertNotice.GroupValue(field: field.description, value: value)])
             let t = Self.eventTime(of: record)
-            if noteIfOpen(group, stored, t, now, index, &sink) { return }
+            if noteIfOpen(group, kept, t, now, index, &sink) { return }
             guard isNew, let started = startedAt, now >= started &+ learnFor.nanoseconds else { return }
             open(group, now: now, &sink) { a in
-                a.note(stored, eventTime: t, now: now)
+                a.note(kept, eventTime: t, now: now)
                 a.detail = value
             }
         }
@@ -200,28 +200,28 @@ struct RuleRuntime: Sendable {
 
     /// Adds a record's time to a threshold group's window; returns the burst it completes, if any.
     private static func count(
-        _ w: inout ThresholdWindow, _ t: Nanos, _ n: Int, _ window: Nanos, _ stored: StoredRecord
+        _ w: inout ThresholdWindow, _ t: Nanos, _ n: Int, _ window: Nanos, _ kept: KeptRecord
     ) -> (count: Int, start: Nanos, end: Nanos)? {
         let burst = w.insert(t, threshold: n, window: window)
-        w.keep(stored)
+        w.keep(kept)
         return burst
     }
 
     /// Notes a record's arrival in an absence group; returns when the group last had one.
-    private static func arrived(_ g: inout AbsenceGroup, _ t: Nanos, _ stored: StoredRecord) -> Nanos {
+    private static func arrived(_ g: inout AbsenceGroup, _ t: Nanos, _ kept: KeptRecord) -> Nanos {
         g.lastSeen = max(g.lastSeen, t)
-        g.last = KeptRecord(stored)
+        g.last = kept
         return g.lastSeen
     }
 
     /// Counts the record in the group's open alert; false when the group has none.
     private mutating func noteIfOpen(
-        _ group: GroupValues, _ stored: StoredRecord, _ t: Nanos, _ now: Nanos, _ index: Int, _ sink: inout ChangeSink
+        _ group: GroupValues, _ kept: KeptRecord, _ t: Nanos, _ now: Nanos, _ index: Int, _ sink: inout ChangeSink
     ) -> Bool {
         // Most records find no open alert: no hashing then.
         if alerts.isEmpty { return false }
         // One lookup: the alert is counted in place.
-        guard let wasDirty = alerts[group]?.noteUpdate(stored, eventTime: t, now: now) else { return false }
+        guard let wasDirty = alerts[group]?.noteUpdate(kept, eventTime: t, now: now) else { return false }
         if !wasDirty { sink.dirty.append((index, group)) }
         return true
     }

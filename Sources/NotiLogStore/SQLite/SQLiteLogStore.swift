@@ -94,18 +94,21 @@ public final class SQLiteLogStore: LogStore {
                 var last: Int64 = 0
                 var oldest = Int64.max
                 var newest = Int64.min
-                for index in batch.indices {
-                    let received = batch[index].receivedAt.nanosecondsSinceEpoch
-                    oldest = min(oldest, received)
-                    newest = max(newest, received)
-                    let rc = try Self.bindAndStep(batch[index], s, &names)
-                    guard rc == SQLITE_DONE else {
-                        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-                        sqlite3_reset(s)
-                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message)
+                // Records are read in place, not copied out of the array (a copy retains each record's buffers).
+                try batch.withUnsafeBufferPointer { records in
+                    for index in records.indices {
+                        let received = records[index].receivedAt.nanosecondsSinceEpoch
+                        oldest = min(oldest, received)
+                        newest = max(newest, received)
+                        let rc = try Self.bindAndStep(records[index], s, &names)
+                        guard rc == SQLITE_DONE else {
+                            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+                            sqlite3_reset(s)
+                            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message)
+                        }
+                        last = sqlite3_last_insert_rowid(db.sqliteConnection)
+                        if first == 0 { first = last }
                     }
-                    last = sqlite3_last_insert_rowid(db.sqliteConnection)
-                    if first == 0 { first = last }
                 }
                 sqlite3_reset(s)
                 sqlite3_clear_bindings(s)
@@ -199,13 +202,12 @@ public final class SQLiteLogStore: LogStore {
             var minuteProblems: Int64 = 0
             var earlierMinutes: [(minute: Int64, messages: Int64, problems: Int64)] = []
 
-            mutating func add(_ r: LogRecord, _ received: Int64) {
+            mutating func add(_ received: Int64, problem: Bool, timestamp: Int64?) {
                 first = min(first, received)
                 last = max(last, received)
                 messages += 1
-                let problem = !r.problems.isEmpty
                 if problem { problems += 1 }
-                if let t = r.timestamp { skew = t.nanosecondsSinceEpoch - received }
+                if let timestamp { skew = timestamp - received }
                 let m = HostMinutes.minute(received)
                 if m != minute {
                     if minuteMessages > 0 { earlierMinutes.append((minute, minuteMessages, minuteProblems)) }
@@ -217,23 +219,25 @@ public final class SQLiteLogStore: LogStore {
         }
         var byHost: [[UInt8]: Figures] = [:]
         // The host name's bytes, ASCII-folded as the column's NOCASE compares them; one buffer for the batch,
-        // so only a host not yet seen in this batch allocates.
+        // so only a host not yet seen in this batch allocates. Records are read in place, not copied.
         var key: [UInt8] = []
         key.reserveCapacity(64)
-        for index in batch.indices {
-            let hasHostname = batch[index].withBytes(of: .hostname) { bytes in
-                guard let bytes else { return false }
-                key.removeAll(keepingCapacity: true)
-                for b in bytes { key.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
-                return true
+        batch.withUnsafeBufferPointer { records in
+            for index in records.indices {
+                let hasHostname = records[index].withBytes(of: .hostname) { bytes in
+                    guard let bytes else { return false }
+                    key.removeAll(keepingCapacity: true)
+                    for b in bytes { key.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+                    return true
+                }
+                if !hasHostname {
+                    guard let source = records[index].source else { continue }
+                    key = Array(source.lowercased().utf8)
+                }
+                let received = records[index].receivedAt.nanosecondsSinceEpoch
+                byHost[key, default: Figures(name: records[index].hostname ?? records[index].source ?? "", first: received, last: received)]
+                    .add(received, problem: !records[index].problems.isEmpty, timestamp: records[index].timestamp?.nanosecondsSinceEpoch)
             }
-            if !hasHostname {
-                guard let source = batch[index].source else { continue }
-                key = Array(source.lowercased().utf8)
-            }
-            let received = batch[index].receivedAt.nanosecondsSinceEpoch
-            let r = batch[index]
-            byHost[key, default: Figures(name: r.hostname ?? r.source ?? "", first: received, last: received)].add(r, received)
         }
         let upsert = try db.cachedStatement(
             sql: """
