@@ -94,21 +94,18 @@ public final class SQLiteLogStore: LogStore {
                 var last: Int64 = 0
                 var oldest = Int64.max
                 var newest = Int64.min
-                // Records are read in place, not copied out of the array (a copy retains each record's buffers).
-                try batch.withUnsafeBufferPointer { records in
-                    for index in records.indices {
-                        let received = records[index].receivedAt.nanosecondsSinceEpoch
-                        oldest = min(oldest, received)
-                        newest = max(newest, received)
-                        let rc = try Self.bindAndStep(records[index], s, &names)
-                        guard rc == SQLITE_DONE else {
-                            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-                            sqlite3_reset(s)
-                            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message)
-                        }
-                        last = sqlite3_last_insert_rowid(db.sqliteConnection)
-                        if first == 0 { first = last }
+                for index in batch.indices {
+                    let received = batch[index].receivedAt.nanosecondsSinceEpoch
+                    oldest = min(oldest, received)
+                    newest = max(newest, received)
+                    let rc = try Self.bindAndStep(batch[index], s, &names)
+                    guard rc == SQLITE_DONE else {
+                        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+                        sqlite3_reset(s)
+                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message)
                     }
+                    last = sqlite3_last_insert_rowid(db.sqliteConnection)
+                    if first == 0 { first = last }
                 }
                 sqlite3_reset(s)
                 sqlite3_clear_bindings(s)
