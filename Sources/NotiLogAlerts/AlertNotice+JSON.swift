@@ -6,66 +6,29 @@ extension AlertNotice {
     public func detailJSON() -> [UInt8] {
         var w = JSONWriter(capacity: 1024 + samples.count * 256)
         w.beginObject()
-        w.key("alert_id")
-        w.int(alertID)
-        w.key("count")
-        w.int(count)
-        if let firstSeen {
-            w.key("first_seen")
-            w.timestamp(firstSeen)
-        }
+        w.field("alert_id", alertID)
+        w.field("count", count)
+        w.field("first_seen", firstSeen)
         w.key("group")
-        w.beginArray()
-        for g in group {
-            w.beginObject()
-            w.key("field")
-            w.string(g.field)
-            if let value = g.value {
-                w.key("value")
-                w.string(value)
-            }
-            w.endObject()
-        }
-        w.endArray()
-        if let lastSeen {
-            w.key("last_seen")
-            w.timestamp(lastSeen)
-        }
-        w.key("reminder_number")
-        w.int(reminderNumber)
-        if let resolvedAt {
-            w.key("resolved_at")
-            w.timestamp(resolvedAt)
-        }
-        w.key("rule")
-        w.string(rule)
-        if let ruleDescription {
-            w.key("rule_description")
-            w.string(ruleDescription)
-        }
+        AlertNotice.GroupValue.write(group, &w)
+        w.field("last_seen", lastSeen)
+        w.field("reminder_number", reminderNumber)
+        w.field("resolved_at", resolvedAt)
+        w.field("rule", rule)
+        w.field("rule_description", ruleDescription)
         w.key("samples")
         w.beginArray()
         for sample in samples { sample.write(&w, snakeCase: true) }
         w.endArray()
-        if let searchURL {
-            w.key("search_url")
-            w.string(searchURL)
-        }
-        if let severity {
-            w.key("severity")
-            w.string(severity)
-        }
-        w.key("started_at")
-        w.timestamp(startedAt)
-        w.key("state")
-        w.string(state.rawValue)
-        w.key("summary")
-        w.string(summary)
+        w.field("search_url", searchURL)
+        w.field("severity", severity)
+        w.field("started_at", startedAt)
+        w.field("state", state.rawValue)
+        w.field("summary", summary)
         if let suppressed {
             w.key("suppressed")
             w.beginObject()
-            w.key("count")
-            w.int(suppressed.count)
+            w.field("count", suppressed.count)
             w.key("top_hosts")
             w.strings(suppressed.topHosts)
             w.endObject()
@@ -75,30 +38,31 @@ extension AlertNotice {
     }
 }
 
+extension AlertNotice.GroupValue {
+    /// Group values as their synthesized `Codable` conformance writes them (the same in both key styles).
+    static func write(_ values: [AlertNotice.GroupValue], _ w: inout JSONWriter) {
+        w.beginArray()
+        for v in values {
+            w.beginObject()
+            w.field("field", v.field)
+            w.field("value", v.value)
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
+
 extension AlertNotice.Sample {
     /// As its synthesized `Codable` conformance writes it (keys sorted; `received_at` in snake_case).
     func write(_ w: inout JSONWriter, snakeCase: Bool) {
         w.beginObject()
-        if let app {
-            w.key("app")
-            w.string(app)
-        }
-        if let hostname {
-            w.key("hostname")
-            w.string(hostname)
-        }
-        if let id {
-            w.key("id")
-            w.int(id)
-        }
-        w.key("message")
-        w.string(message)
+        w.field("app", app)
+        w.field("hostname", hostname)
+        w.field("id", id)
+        w.field("message", message)
         if snakeCase { w.key("received_at") } else { w.key("receivedAt") }
         w.timestamp(receivedAt)
-        if let severity {
-            w.key("severity")
-            w.string(severity.name)
-        }
+        w.field("severity", severity?.name)
         w.endObject()
     }
 }

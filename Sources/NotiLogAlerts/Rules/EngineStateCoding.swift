@@ -31,14 +31,9 @@ extension EngineState {
     public func compactJSON() -> [UInt8] {
         var w = JSONWriter(capacity: 64 * 1024)
         w.beginObject()
-        w.key("version")
-        w.int(version)
-        if let takenAt {
-            w.key("takenAt")
-            w.int(takenAt)
-        }
-        w.key("nextSerial")
-        w.int(nextSerial)
+        w.field("version", version)
+        w.field("takenAt", takenAt)
+        w.field("nextSerial", nextSerial)
         w.key("rules")
         w.beginArray()
         for rule in rules { rule.writeCompact(&w) }
@@ -175,33 +170,20 @@ struct KeptSample: Codable {
 
 // MARK: - The compact snapshot, written directly
 // Each piece writes what its `Codable` conformance writes with `keptRecordsByID` (optionals left out when nil,
-// as synthesized conformances do); `RuleRestartTests` checks that the two agree.
+// as synthesized conformances do); `SnapshotJSONTests` checks that the two agree.
 
 extension RuleState {
     func writeCompact(_ w: inout JSONWriter) {
         w.beginObject()
-        w.key("name")
-        w.string(name)
-        w.key("fingerprint")
-        w.string(fingerprint)
-        w.key("kind")
-        w.string(kind.rawValue)
-        if let description {
-            w.key("description")
-            w.string(description)
-        }
-        if let severity {
-            w.key("severity")
-            w.string(severity)
-        }
+        w.field("name", name)
+        w.field("fingerprint", fingerprint)
+        w.field("kind", kind.rawValue)
+        w.field("description", description)
+        w.field("severity", severity)
         w.key("channels")
         w.strings(channels)
-        w.key("query")
-        w.string(query)
-        if let startedAt {
-            w.key("startedAt")
-            w.int(startedAt)
-        }
+        w.field("query", query)
+        w.field("startedAt", startedAt)
         w.key("alerts")
         Self.write(alerts, &w) { $0.writeCompact(&$1) }
         w.key("throttles")
@@ -233,46 +215,21 @@ extension RuleState {
 
 extension GroupValues {
     func write(_ w: inout JSONWriter) {
-        w.beginArray()
-        for v in values {
-            w.beginObject()
-            w.key("field")
-            w.string(v.field)
-            if let value = v.value {
-                w.key("value")
-                w.string(value)
-            }
-            w.endObject()
-        }
-        w.endArray()
+        AlertNotice.GroupValue.write(values, &w)
     }
 }
 
 extension AlertLifecycle {
     func writeCompact(_ w: inout JSONWriter) {
         w.beginObject()
-        w.key("serial")
-        w.int(serial)
-        w.key("phase")
-        w.string(phase.rawValue)
-        w.key("startedAt")
-        w.int(startedAt)
-        if let pendingSince {
-            w.key("pendingSince")
-            w.int(pendingSince)
-        }
-        w.key("count")
-        w.int(count)
-        if let firstSeen {
-            w.key("firstSeen")
-            w.int(firstSeen)
-        }
-        if let lastSeen {
-            w.key("lastSeen")
-            w.int(lastSeen)
-        }
-        w.key("lastMatchAt")
-        w.int(lastMatchAt)
+        w.field("serial", serial)
+        w.field("phase", phase.rawValue)
+        w.field("startedAt", startedAt)
+        w.field("pendingSince", pendingSince)
+        w.field("count", count)
+        w.field("firstSeen", firstSeen)
+        w.field("lastSeen", lastSeen)
+        w.field("lastMatchAt", lastMatchAt)
         w.key("firstSamples")
         w.beginArray()
         for sample in firstSamples {
@@ -282,12 +239,8 @@ extension AlertLifecycle {
         w.endArray()
         w.key("latest")
         w.ints(latest.map(\.stored.id))
-        w.key("reminders")
-        w.int(reminders)
-        if let nextReminderAt {
-            w.key("nextReminderAt")
-            w.int(nextReminderAt)
-        }
+        w.field("reminders", reminders)
+        w.field("nextReminderAt", nextReminderAt)
         w.key("told")
         // A synthesized enum conformance: `{"case":{}}`, values as `_0`.
         w.beginObject()
@@ -301,22 +254,16 @@ extension AlertLifecycle {
         case .silenced(let id):
             w.key("silenced")
             w.beginObject()
-            w.key("_0")
-            w.int(id)
+            w.field("_0", id)
             w.endObject()
         case .throttled:
             w.key("throttled")
             w.emptyObject()
         }
         w.endObject()
-        w.key("acknowledged")
-        w.bool(acknowledged)
-        if let detail {
-            w.key("detail")
-            w.string(detail)
-        }
-        w.key("restartLimited")
-        w.bool(restartLimited)
+        w.field("acknowledged", acknowledged)
+        w.field("detail", detail)
+        w.field("restartLimited", restartLimited)
         w.endObject()
     }
 }
@@ -326,8 +273,7 @@ extension ThrottleState {
         w.beginObject()
         w.key("sent")
         w.ints(sent)
-        w.key("held")
-        w.int(held)
+        w.field("held", held)
         w.key("hosts")
         w.beginObject()
         for (host, n) in hosts {
@@ -342,12 +288,9 @@ extension ThrottleState {
 extension ThresholdWindow {
     func writeCompact(_ w: inout JSONWriter) {
         w.beginObject()
-        w.key("nextArrival")
-        w.int(nextArrival)
-        w.key("t")
-        w.string(PackedIntegers.encode(times))
-        w.key("a")
-        w.string(PackedIntegers.encode(arrivals))
+        w.field("nextArrival", nextArrival)
+        w.field("t", PackedIntegers.encode(times))
+        w.field("a", PackedIntegers.encode(arrivals))
         w.endObject()
     }
 }
@@ -355,12 +298,8 @@ extension ThresholdWindow {
 extension AbsenceGroup {
     func writeCompact(_ w: inout JSONWriter) {
         w.beginObject()
-        w.key("lastSeen")
-        w.int(lastSeen)
-        if let last {
-            w.key("last")
-            w.int(last.stored.id)
-        }
+        w.field("lastSeen", lastSeen)
+        w.field("last", last?.stored.id)
         w.endObject()
     }
 }
@@ -368,16 +307,10 @@ extension AbsenceGroup {
 extension ServiceTrack {
     func writeCompact(_ w: inout JSONWriter) {
         w.beginObject()
-        if let current {
-            w.key("current")
-            w.string(current.rawValue)
-        }
+        w.field("current", current?.rawValue)
         w.key("restarts")
         w.ints(restarts)
-        if let lastReport {
-            w.key("lastReport")
-            w.string(lastReport)
-        }
+        w.field("lastReport", lastReport)
         w.endObject()
     }
 }

@@ -22,25 +22,19 @@ struct JSONWriter {
         first = false
     }
 
-    mutating func beginObject() {
+    mutating func beginObject() { open(UInt8(ascii: "{")) }
+    mutating func endObject() { close(UInt8(ascii: "}")) }
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        bytes.append(bracket)
         first = true
     }
 
-    mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        first = false
-    }
-
-    mutating func beginArray() {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        first = true
-    }
-
-    mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
         first = false
     }
 
@@ -109,6 +103,31 @@ struct JSONWriter {
         beginArray()
         for v in values { int(v) }
         endArray()
+    }
+
+    // Members: a key and its value, left out when the value is nil (as synthesized `Codable` conformances do).
+
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    mutating func field<T: BinaryInteger>(_ name: StaticString, _ value: T?) {
+        guard let value else { return }
+        key(name)
+        int(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: SyslogTimestamp?) {
+        guard let value else { return }
+        key(name)
+        timestamp(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bool(value)
     }
 
     /// `{}`: the payload of an enum case without values, as `Codable` writes it.
