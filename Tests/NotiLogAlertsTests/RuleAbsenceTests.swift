@@ -68,6 +68,55 @@ struct RuleAbsenceTests {
         #expect(try s.run().log == s.expected)
     }
 
+    /// The engine applies a batch's arrivals in absence groups once per group, at the end of the batch: a batch
+    /// leaves the same groups (last seen, newest record), alerts and changes as its records one at a time —
+    /// with several absence rules over the same groups, groups interleaved, reception times out of id order,
+    /// and open alerts that a record in the middle of the batch resolves.
+    @Test func aBatchLeavesWhatItsRecordsOneAtATimeLeave() throws {
+        let rules = [
+            try rule(Self.silent), try rule(Self.silent.replacing("name: silent", with: "name: silent-too")),
+            try rule(Self.backup), try rule("name: ssh\nkind: match\nquery: app:sshd failed\ngroup_by: [host]"),
+        ]
+        var whole = RuleHarness(rules)
+        var single = RuleHarness(rules)
+        for r in [logRecord(at: "10:00:00", host: "web-1", message: "bye"), logRecord(at: "10:00:10", host: "web-2", message: "bye")] {
+            whole.send(r)
+            single.send(r)
+        }
+        whole.tick(from: "10:00:11", through: "10:06:00")
+        single.tick(from: "10:00:11", through: "10:06:00")
+        #expect(whole.log.filter { $0.contains("firing s") }.count == 4, "\(whole.log)")
+        let batch = [
+            logRecord(at: "10:06:05", host: "web-3", app: "cron", message: "tick"),
+            logRecord(at: "10:06:03", host: "web-2", app: "backup", message: "backup finished"),
+            logRecord(at: "10:06:06", host: "web-1", message: "Failed password: first back"),
+            logRecord(at: "10:06:04", host: "web-3", app: "cron", message: "tock"),
+            logRecord(at: "10:06:07", host: "web-1", message: "second back"),
+            logRecord(at: "10:06:02", host: "web-2", app: "backup", message: "backup finished again"),
+        ]
+        whole.send(batch, now: "10:06:10")
+        for r in batch { single.send(r, now: "10:06:10") }
+        #expect(whole.log == single.log)
+        #expect(whole.log.filter { $0.contains("resolved") }.count == 5, "\(whole.log)")
+        #expect(whole.log.contains("10:06:10 firing ssh{host=web-1} send"), "\(whole.log)")
+        // The groups' entries (their order in the dictionary may differ).
+        let quiet = { (h: RuleHarness) in
+            h.engine.snapshot.rules.map { r in
+                r.quiet.map { "\(r.name) \($0.group.values) \($0.value.lastSeen) \($0.value.last?.stored.id ?? 0)" }.sorted()
+            }
+        }
+        #expect(quiet(whole) == quiet(single))
+        #expect(quiet(whole)[0].count == 3)
+        // What the groups kept shows when they go quiet again: the newest record and the latest reception.
+        whole.tick(from: "10:06:11", through: "10:12:00")
+        single.tick(from: "10:06:11", through: "10:12:00")
+        #expect(whole.log == single.log)
+        let samples = { (h: RuleHarness) in h.changes.filter { $0.transition == .firing }.map { "\($0.key) \($0.alert.samples.map(\.message))" } }
+        #expect(samples(whole) == samples(single))
+        #expect(samples(whole).contains("silent{host=web-1} [\"second back\"]"), "\(samples(whole))")
+        #expect(samples(whole).contains("silent{host=web-3} [\"tock\"]"), "\(samples(whole))")
+    }
+
     @Test func alertSaysSinceWhenAndResolvedSaysHowLong() throws {
         var h = RuleHarness(try rule(Self.silent))
         h.send(logRecord(at: "10:00:00", message: "last words"))

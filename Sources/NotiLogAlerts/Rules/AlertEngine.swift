@@ -95,8 +95,8 @@ public struct AlertEngine: Sendable {
 
     /// Evaluates committed records (in id order) at `now`.
     public mutating func process(_ records: [StoredRecord], now: SyslogTimestamp) -> [AlertChange] {
-        let t = now.nanosecondsSinceEpoch
-        var sink = begin(t)
+        let t0 = now.nanosecondsSinceEpoch
+        var sink = begin(t0)
         let index = self.index
         let general = index.general
         let matchers = index.matchers
@@ -104,13 +104,24 @@ public struct AlertEngine: Sendable {
         // record to record.
         var tokens = MessageTokens()
         var groups = RecordGroups(shapes: index.shapeCount)
+        let isAbsence = index.isAbsence
+        var arrivals = BatchArrivals(rules: index.hasAbsence ? runtimes.count : 0)
+        // The record boxes made in this batch, by record, for the absence groups' newest records at its end.
+        var boxes: [KeptRecord?] = index.hasAbsence ? Array(repeating: nil, count: records.count) : []
         // Records are read in place (a copy of each would retain its buffers); only a kept one is copied, once.
         records.withUnsafeBufferPointer { records in
+            /// The record's box, shared by every rule that keeps it: made when a rule first needs it.
+            func box(_ k: Int, _ kept: inout KeptRecord?) -> KeptRecord {
+                if let kept { return kept }
+                let made = boxes.isEmpty ? KeptRecord(records[k]) : boxes[k] ?? KeptRecord(records[k])
+                if !boxes.isEmpty { boxes[k] = made }
+                kept = made
+                return made
+            }
             for k in records.indices {
                 tokens.reset()
                 groups.next()
                 let specific = index.specific(for: records[k].record)
-                // Shared by every rule that keeps the record; made when a rule first matches it.
                 var kept: KeptRecord?
                 // Both lists ascend: merged, rules see a record in rule order.
                 var a = 0
@@ -124,10 +135,27 @@ public struct AlertEngine: Sendable {
                         i = general[b]
                         b += 1
                     }
-                    if matchers.matches(i, records[k].record, sharing: &tokens) {
-                        if kept == nil { kept = KeptRecord(records[k]) }
-                        runtimes[i].handle(kept!, now: t, index: i, groups: &groups, shape: index.groupShapes[i], &sink)
+                    guard matchers.matches(i, records[k].record, sharing: &tokens) else { continue }
+                    let shape = index.groupShapes[i]
+                    if isAbsence[i] {
+                        // Noted now, applied once per group at the end of the batch; an open alert resolves now.
+                        let group = groups.values(shape) { runtimes[i].groupValues(of: records[k].record) }
+                        let t = records[k].record.receivedAt.nanosecondsSinceEpoch
+                        arrivals.note(rule: i, group: groups.id(shape), record: k, at: t)
+                        if runtimes[i].hasOpenAlert(group) {
+                            runtimes[i].absenceEnded(group, box(k, &kept), at: t, now: t0, &sink)
+                        }
+                        continue
                     }
+                    runtimes[i].handle(box(k, &kept), now: t0, index: i, groups: &groups, shape: shape, &sink)
+                }
+            }
+            for i in arrivals.rules.indices where !arrivals.rules[i].touched.isEmpty {
+                let shape = index.groupShapes[i]
+                for id in arrivals.rules[i].touched {
+                    var kept: KeptRecord?
+                    let newest = box(arrivals.rules[i].newest[id], &kept)
+                    runtimes[i].arrived(groups.group(shape, id), at: arrivals.rules[i].latest[id], newest: newest)
                 }
             }
         }

@@ -17,6 +17,9 @@ struct RuleIndex: Sendable {
     /// computed once for all of them (`RecordGroups`).
     let groupShapes: [Int]
     let shapeCount: Int
+    /// Which rules are absence rules (their arrivals are applied once per group and batch: `BatchArrivals`).
+    let isAbsence: [Bool]
+    let hasAbsence: Bool
     private static let none: [Int] = []
 
     init(_ runtimes: [RuleRuntime]) {
@@ -27,6 +30,11 @@ struct RuleIndex: Sendable {
             return shapes.count - 1
         }
         shapeCount = shapes.count
+        isAbsence = runtimes.map { rt in
+            if case .absence = rt.rule.condition { return true }
+            return false
+        }
+        hasAbsence = isAbsence.contains(true)
         let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query) }
         // A rule has no `now` of its own: as before, relative times in its query count from the epoch.
         matchers = QueryMatchers(queries, now: SyslogTimestamp(seconds: 0))
@@ -82,16 +90,26 @@ struct RuleIndex: Sendable {
 }
 
 /// The group values of the record being evaluated, by `group_by` shape: a record that matches many rules (every
-/// record of an app matches its absence rules) builds its `[host]` group once, not once per rule.
+/// record of an app matches its absence rules) builds its `[host]` group once, not once per rule. Asked for,
+/// the values also get a number within the batch (`id`): the same values, the same number.
 struct RecordGroups {
     private var values: [GroupValues]
     /// Which record each entry belongs to (`values[k]` is current when `stamps[k] == record`).
     private var stamps: [Int]
+    private var ids: [Int]
+    private var idStamps: [Int]
     private var record = 0
+    /// Per shape: the batch's distinct groups, by number, and the numbers by group.
+    private var distinct: [[GroupValues]]
+    private var numbers: [[GroupValues: Int]]
 
     init(shapes: Int) {
         values = Array(repeating: [], count: shapes)
         stamps = Array(repeating: 0, count: shapes)
+        ids = Array(repeating: 0, count: shapes)
+        idStamps = Array(repeating: 0, count: shapes)
+        distinct = Array(repeating: [], count: shapes)
+        numbers = Array(repeating: [:], count: shapes)
     }
 
     /// Moves on to the next record (forgetting the previous one's values without touching them).
@@ -107,5 +125,67 @@ struct RecordGroups {
         values[shape] = made
         stamps[shape] = record
         return made
+    }
+
+    /// The number of the current record's group for a shape (its values asked for first).
+    @inline(__always)
+    mutating func id(_ shape: Int) -> Int {
+        if idStamps[shape] == record { return ids[shape] }
+        let group = values[shape]
+        let id: Int
+        if let known = numbers[shape][group] {
+            id = known
+        } else {
+            id = distinct[shape].count
+            numbers[shape][group] = id
+            distinct[shape].append(group)
+        }
+        ids[shape] = id
+        idStamps[shape] = record
+        return id
+    }
+
+    /// The group numbered `id` for a shape in this batch.
+    func group(_ shape: Int, _ id: Int) -> GroupValues {
+        distinct[shape][id]
+    }
+}
+
+/// Records arriving in absence rules' groups during one batch: noted per record and rule with an array write,
+/// applied to each rule's groups once per group at the end of the batch (`RuleRuntime.arrived`). An absence
+/// rule ("a host stopped logging", "the app went quiet") matches nearly every record of its stream, and a
+/// dictionary update per record and rule was most of what it cost.
+struct BatchArrivals {
+    /// One absence rule's arrivals, by group number (`RecordGroups.id`).
+    struct Rule {
+        /// The newest record (its index in the batch), -1 for none yet.
+        var newest: [Int] = []
+        /// The latest reception time.
+        var latest: [Nanos] = []
+        /// Group numbers in the order they first had a record.
+        var touched: [Int] = []
+
+        @inline(__always)
+        mutating func note(group: Int, record: Int, at t: Nanos) {
+            while newest.count <= group {
+                newest.append(-1)
+                latest.append(.min)
+            }
+            if newest[group] < 0 { touched.append(group) }
+            newest[group] = record
+            latest[group] = max(latest[group], t)
+        }
+    }
+
+    /// By rule index (empty for rules that are not absence rules).
+    var rules: [Rule]
+
+    init(rules count: Int) {
+        rules = Array(repeating: Rule(), count: count)
+    }
+
+    @inline(__always)
+    mutating func note(rule: Int, group: Int, record: Int, at t: Nanos) {
+        rules[rule].note(group: group, record: record, at: t)
     }
 }

@@ -123,18 +123,13 @@ struct RuleRuntime: Sendable {
                 a.latest = [kept]
             }
 
-        case .absence(let window):
+        case .absence:
+            // `AlertEngine.process` defers the group's arrival to the end of the batch (`arrived`); this is the
+            // same, one record at a time.
             let group = groups.values(shape) { groupValues(of: record) }
-            // Absence is about records arriving, so it runs on the server's clock, not the sender's.
             let t = record.receivedAt.nanosecondsSinceEpoch
-            // One lookup: the group's entry is updated in place (every record of an app matches `app:X`).
-            let lastSeen = Self.arrived(&quiet[group, default: AbsenceGroup(lastSeen: t, last: nil)], t, kept)
-            absenceDue = min(absenceDue, lastSeen &+ window.nanoseconds)
-            if !alerts.isEmpty && alerts[group] != nil {
-                alerts[group]!.keepLatest(kept)
-                alerts[group]!.lastSeen = t
-                close(group, now: now, reason: "a matching record arrived", &sink)
-            }
+            arrived(group, at: t, newest: kept)
+            absenceEnded(group, kept, at: t, now: now, &sink)
 
         case .state(let states, let limit):
             guard let report = ServiceReport(record) else { return }
@@ -196,6 +191,29 @@ struct RuleRuntime: Sendable {
                 a.detail = value
             }
         }
+    }
+
+    /// Records arrived in an absence group: `t` is the latest reception time among them (absence is about
+    /// records arriving, so it runs on the server's clock, not the sender's), `kept` the newest record.
+    mutating func arrived(_ group: GroupValues, at t: Nanos, newest kept: KeptRecord) {
+        guard case .absence(let window) = rule.condition else { return }
+        // One lookup: the group's entry is updated in place.
+        let lastSeen = Self.arrived(&quiet[group, default: AbsenceGroup(lastSeen: t, last: nil)], t, kept)
+        absenceDue = min(absenceDue, lastSeen &+ window.nanoseconds)
+    }
+
+    /// Whether an absence group has an open alert (which a record arriving resolves).
+    @inline(__always)
+    func hasOpenAlert(_ group: GroupValues) -> Bool {
+        !alerts.isEmpty && alerts[group] != nil
+    }
+
+    /// A record arrived in an absence group: its open alert, if any, resolves.
+    mutating func absenceEnded(_ group: GroupValues, _ kept: KeptRecord, at t: Nanos, now: Nanos, _ sink: inout ChangeSink) {
+        guard hasOpenAlert(group) else { return }
+        alerts[group]!.keepLatest(kept)
+        alerts[group]!.lastSeen = t
+        close(group, now: now, reason: "a matching record arrived", &sink)
     }
 
     /// Adds a record's time to a threshold group's window; returns the burst it completes, if any.
