@@ -90,4 +90,38 @@ struct AlertingServiceTests {
         pipeline.beginClosing()
         _ = await pipelineTask.result
     }
+    /// Stopping (the server's graceful shutdown cancels the service) writes what the engine did since its last
+    /// save: the updated alert and the last record processed, so a restart does not read those records again.
+    @Test func stoppingSavesWhatWasProcessedSinceTheLastSave() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteLogStore(directory: dir.path)
+        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let pipelineTask = Task { try await pipeline.run() }
+        let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
+        let serviceTask = Task { try await service.run() }
+        for _ in 0..<600 where try await store.engineState() == nil {
+            #expect(pipeline.offer([Self.record("web-1")]) == .accepted)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await Self.waitForOpenAlerts(store, 1)
+        // Updates of a firing alert wait for the next save (every 5 s); the service stops before it.
+        #expect(pipeline.offer((0..<5).map { _ in Self.record("web-1") }) == .accepted)
+        var newest: Int64 = 0
+        for _ in 0..<600 {
+            newest = try await store.figures().newestID
+            if try await store.count() >= 6, service.counters.processedUpTo == newest { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        serviceTask.cancel()
+        _ = await serviceTask.result
+
+        #expect(try await store.engineState()?.processedUpTo == newest)
+        let alert = try #require(try await store.alerts(AlertFilter(openOnly: true)).first)
+        // Every record the engine saw is counted (those committed before it started are not its own).
+        let seen = service.counters.processedRecords + service.counters.caughtUpRecords
+        #expect(alert.count == Int(seen) && seen >= 6, "\(alert.count) of \(seen)")
+        #expect(service.counters.failedCommits == 0)
+        pipeline.beginClosing()
+        _ = await pipelineTask.result
+    }
 }

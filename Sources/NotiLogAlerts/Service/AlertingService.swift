@@ -264,7 +264,12 @@ public final class AlertingService: Service {
             }
         }
         // Stopping: keep the latest state (records processed since the last save would otherwise be read again).
-        if dirty { await commit(pendingTransitions + engine.takeUpdates(), engine, processedUpTo) }
+        // A graceful shutdown cancelled this task, and a cancelled task's writes are refused: the last one runs in
+        // a task of its own.
+        if dirty {
+            let changes = pendingTransitions + engine.takeUpdates()
+            await Task { [engine, processedUpTo] in await self.commit(changes, engine, processedUpTo) }.value
+        }
     }
 
     /// Writes the changes, their notifications and the engine state in one transaction. When that fails, the
