@@ -139,7 +139,9 @@ public struct AlertEngine: Sendable {
                     let shape = index.groupShapes[i]
                     if isAbsence[i] {
                         // Noted now, applied once per group at the end of the batch; an open alert resolves now.
-                        let group = groups.values(shape) { runtimes[i].groupValues(of: records[k].record) }
+                        let group = groups.values(shape) {
+                            RuleRuntime.groupValues(of: records[k].record, index.shapeFields[shape].fields, names: index.shapeFields[shape].names)
+                        }
                         let t = records[k].record.receivedAt.nanosecondsSinceEpoch
                         arrivals.note(rule: i, group: groups.id(shape), record: k, at: t)
                         if runtimes[i].hasOpenAlert(group) {

@@ -17,6 +17,8 @@ struct RuleIndex: Sendable {
     /// computed once for all of them (`RecordGroups`).
     let groupShapes: [Int]
     let shapeCount: Int
+    /// Each shape's `group_by` fields and their names.
+    let shapeFields: [(fields: [RuleField], names: [String])]
     /// Which rules are absence rules (their arrivals are applied once per group and batch: `BatchArrivals`).
     let isAbsence: [Bool]
     let hasAbsence: Bool
@@ -24,12 +26,15 @@ struct RuleIndex: Sendable {
 
     init(_ runtimes: [RuleRuntime]) {
         var shapes: [[RuleField]: Int] = [:]
+        var fields: [(fields: [RuleField], names: [String])] = []
         groupShapes = runtimes.map { rt in
             if let k = shapes[rt.rule.groupBy] { return k }
             shapes[rt.rule.groupBy] = shapes.count
+            fields.append((rt.rule.groupBy, rt.groupFieldNames))
             return shapes.count - 1
         }
         shapeCount = shapes.count
+        shapeFields = fields
         isAbsence = runtimes.map { rt in
             if case .absence = rt.rule.condition { return true }
             return false

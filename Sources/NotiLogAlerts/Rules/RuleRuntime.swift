@@ -73,10 +73,14 @@ struct RuleRuntime: Sendable {
     }
 
     func groupValues(of record: LogRecord) -> GroupValues {
+        Self.groupValues(of: record, rule.groupBy, names: groupFieldNames)
+    }
+
+    static func groupValues(of record: LogRecord, _ fields: [RuleField], names: [String]) -> GroupValues {
         var out: [AlertNotice.GroupValue] = []
-        out.reserveCapacity(rule.groupBy.count)
-        for (i, field) in rule.groupBy.enumerated() {
-            out.append(AlertNotice.GroupValue(field: groupFieldNames[i], value: field.value(in: record)))
+        out.reserveCapacity(fields.count)
+        for (i, field) in fields.enumerated() {
+            out.append(AlertNotice.GroupValue(field: names[i], value: field.value(in: record)))
         }
         return GroupValues(out)
     }

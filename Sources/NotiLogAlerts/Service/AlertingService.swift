@@ -221,7 +221,8 @@ public final class AlertingService: Service {
                         state.withLock { $0.counters.caughtUpRecords += Int64(gap.count) }
                     }
                 }
-                batch.removeAll { $0.id <= processedUpTo }
+                // The batch is shared with the stream's other subscribers: changing it copies every record.
+                if first <= processedUpTo { batch.removeAll { $0.id <= processedUpTo } }
                 changes += engine.process(batch, now: now())
                 processedUpTo = last
                 dirty = true

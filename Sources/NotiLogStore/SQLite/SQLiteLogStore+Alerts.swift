@@ -86,28 +86,28 @@ extension SQLiteLogStore: AlertStore {
         do {
             return try await pool.write { db in
                 var ids: [Int64] = []
+                // Prepared once per connection: a save rewrites thousands of rows.
+                let findOpen = try db.cachedStatement(
+                    sql: "SELECT id FROM alerts WHERE rule = ? AND group_key = ? AND state IN ('pending', 'firing')")
+                let update = try db.cachedStatement(
+                    sql: "UPDATE alerts SET state = ?, count = ?, started_at = ?, updated_at = ?, resolved_at = ?, detail = ? WHERE id = ?")
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO alerts(rule, group_key, state, count, started_at, updated_at, resolved_at, detail)
+                        VALUES (?,?,?,?,?,?,?,?)
+                        """)
                 for change in changes {
-                    let open = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM alerts WHERE rule = ? AND group_key = ? AND state IN ('pending', 'firing')",
-                        arguments: [change.rule, change.groupKey])
+                    let open = try Int64.fetchOne(findOpen, arguments: [change.rule, change.groupKey])
                     let id: Int64
                     if let open {
-                        try db.execute(
-                            sql: """
-                                UPDATE alerts SET state = ?, count = ?, started_at = ?, updated_at = ?, resolved_at = ?, detail = ?
-                                WHERE id = ?
-                                """,
+                        try update.execute(
                             arguments: [
                                 change.state.rawValue, change.count, change.startedAt.nanosecondsSinceEpoch, now,
                                 change.resolvedAt?.nanosecondsSinceEpoch, change.detail, open,
                             ])
                         id = open
                     } else {
-                        try db.execute(
-                            sql: """
-                                INSERT INTO alerts(rule, group_key, state, count, started_at, updated_at, resolved_at, detail)
-                                VALUES (?,?,?,?,?,?,?,?)
-                                """,
+                        try insert.execute(
                             arguments: [
                                 change.rule, change.groupKey, change.state.rawValue, change.count, change.startedAt.nanosecondsSinceEpoch,
                                 now, change.resolvedAt?.nanosecondsSinceEpoch, change.detail,
@@ -136,12 +136,12 @@ extension SQLiteLogStore: AlertStore {
     /// Queues a notification unless one with the same idempotency key exists; true when queued.
     @discardableResult
     private static func insertOutbox(_ entry: OutboxEntry, alertID: Int64?, now: Int64, _ db: Database) throws -> Bool {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox(alert_id, channel, idempotency_key, notice, created_at, next_attempt_at, state)
                 VALUES (?,?,?,?,?,?, 'pending') ON CONFLICT(idempotency_key) DO NOTHING
-                """,
-            arguments: [alertID, entry.channel, entry.idempotencyKey, entry.notice, now, now])
+                """
+        ).execute(arguments: [alertID, entry.channel, entry.idempotencyKey, entry.notice, now, now])
         return db.changesCount > 0
     }
 
