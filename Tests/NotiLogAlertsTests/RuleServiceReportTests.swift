@@ -82,5 +82,21 @@ struct RuleServiceReportTests {
         var report = ServiceReport(record)
         report?.detail = nil
         #expect(report == row.expected)
+        // The engine's quick test lets every report through.
+        if report != nil { #expect(ServiceReport.mayDescribe(record)) }
+    }
+
+    @Test func onlyTheAgentsElementOrSystemdMayBeAReport() {
+        let plain = LogRecord(receivedAt: SyslogTimestamp(seconds: 0), hostname: "web-1", appName: "nginx", message: "nginx.service crashed")
+        let otherSD = LogRecord(
+            receivedAt: SyslogTimestamp(seconds: 0), appName: "app",
+            structuredData: [StructuredDataElement(id: "origin", parameters: [.init("name", "x.service"), .init("state", "crashed")])])
+        let agent = LogRecord(
+            receivedAt: SyslogTimestamp(seconds: 0), appName: "app",
+            structuredData: [StructuredDataElement(id: "origin", parameters: []), StructuredDataElement(id: "watch@32473", parameters: [])])
+        #expect(!ServiceReport.mayDescribe(plain))
+        #expect(!ServiceReport.mayDescribe(otherSD))
+        #expect(ServiceReport.mayDescribe(agent))
+        #expect(ServiceReport.mayDescribe(LogRecord(receivedAt: SyslogTimestamp(seconds: 0), appName: "systemd[1]")))
     }
 }

@@ -95,8 +95,8 @@ public struct AlertEngine: Sendable {
 
     /// Evaluates committed records (in id order) at `now`.
     public mutating func process(_ records: [StoredRecord], now: SyslogTimestamp) -> [AlertChange] {
-        let t0 = now.nanosecondsSinceEpoch
-        var sink = begin(t0)
+        let nowNs = now.nanosecondsSinceEpoch
+        var sink = begin(nowNs)
         let index = self.index
         let general = index.general
         let matchers = index.matchers
@@ -105,12 +105,13 @@ public struct AlertEngine: Sendable {
         var tokens = MessageTokens()
         var groups = RecordGroups(shapes: index.shapeCount)
         let isAbsence = index.isAbsence
+        let isState = index.isState
         var arrivals = BatchArrivals(rules: index.hasAbsence ? runtimes.count : 0)
         // The record boxes made in this batch, by record, for the absence groups' newest records at its end.
         var boxes: [KeptRecord?] = index.hasAbsence ? Array(repeating: nil, count: records.count) : []
         // Records are read in place (a copy of each would retain its buffers); only a kept one is copied, once.
         records.withUnsafeBufferPointer { records in
-            /// The record's box, shared by every rule that keeps it: made when a rule first needs it.
+            /// Record k's box, shared by every rule that keeps the record: made when a rule first needs it.
             func box(_ k: Int, _ kept: inout KeptRecord?) -> KeptRecord {
                 if let kept { return kept }
                 let made = boxes.isEmpty ? KeptRecord(records[k]) : boxes[k] ?? KeptRecord(records[k])
@@ -136,6 +137,8 @@ public struct AlertEngine: Sendable {
                         b += 1
                     }
                     guard matchers.matches(i, records[k].record, sharing: &tokens) else { continue }
+                    // A state rule without a query matches every record; it acts only on service reports.
+                    if isState[i] && !ServiceReport.mayDescribe(records[k].record) { continue }
                     let shape = index.groupShapes[i]
                     if isAbsence[i] {
                         // Noted now, applied once per group at the end of the batch; an open alert resolves now.
@@ -145,12 +148,13 @@ public struct AlertEngine: Sendable {
                         let t = records[k].record.receivedAt.nanosecondsSinceEpoch
                         arrivals.note(rule: i, group: groups.id(shape), record: k, at: t)
                         if runtimes[i].hasOpenAlert(group) {
-                            runtimes[i].absenceEnded(group, box(k, &kept), at: t, now: t0, &sink)
+                            runtimes[i].absenceEnded(group, box(k, &kept), at: t, now: nowNs, &sink)
                         }
                         continue
                     }
-                    runtimes[i].handle(box(k, &kept), now: t0, index: i, groups: &groups, shape: shape, &sink)
+                    runtimes[i].handle(records[k], &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)
                 }
+                if let kept, !boxes.isEmpty, boxes[k] == nil { boxes[k] = kept }
             }
             for i in arrivals.rules.indices where !arrivals.rules[i].touched.isEmpty {
                 let shape = index.groupShapes[i]

@@ -22,6 +22,8 @@ struct RuleIndex: Sendable {
     /// Which rules are absence rules (their arrivals are applied once per group and batch: `BatchArrivals`).
     let isAbsence: [Bool]
     let hasAbsence: Bool
+    /// Which rules are state rules (they act only on service reports: `ServiceReport.mayDescribe`).
+    let isState: [Bool]
     private static let none: [Int] = []
 
     init(_ runtimes: [RuleRuntime]) {
@@ -40,6 +42,10 @@ struct RuleIndex: Sendable {
             return false
         }
         hasAbsence = isAbsence.contains(true)
+        isState = runtimes.map { rt in
+            if case .state = rt.rule.condition { return true }
+            return false
+        }
         let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query) }
         // A rule has no `now` of its own: as before, relative times in its query count from the epoch.
         matchers = QueryMatchers(queries, now: SyslogTimestamp(seconds: 0))

@@ -100,14 +100,23 @@ struct RuleRuntime: Sendable {
     /// A record the rule's query matched. `groups` holds the record's group values for the rules that matched it
     /// so far (`shape` is this rule's `group_by` in it).
     mutating func handle(
-        _ kept: KeptRecord, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int, _ sink: inout ChangeSink
+        _ stored: StoredRecord, _ box: inout KeptRecord?, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int,
+        _ sink: inout ChangeSink
     ) {
-        let record = kept.stored.record
+        let record = stored.record
+        // The record's box, shared by every rule that keeps the record: made when one first does (most matching
+        // records are only counted or looked up).
+        var kept: KeptRecord {
+            if let box { return box }
+            let made = KeptRecord(stored)
+            box = made
+            return made
+        }
         switch rule.condition {
         case .match:
             let group = groups.values(shape) { groupValues(of: record) }
             let t = Self.eventTime(of: record)
-            if noteIfOpen(group, kept, t, now, index, &sink) { return }
+            if noteIfOpen(group, { kept }, t, now, index, &sink) { return }
             open(group, now: now, &sink) { $0.note(kept, eventTime: t, now: now) }
 
         case .threshold(let n, let window):
@@ -115,7 +124,7 @@ struct RuleRuntime: Sendable {
             let t = Self.eventTime(of: record)
             // One lookup: the group's window is updated in place.
             let burst = Self.count(&windows[group, default: ThresholdWindow()], t, n, window.nanoseconds, kept)
-            if noteIfOpen(group, kept, t, now, index, &sink) { return }
+            if noteIfOpen(group, { kept }, t, now, index, &sink) { return }
             guard let burst else { return }
             let recent = windows[group]!.recent
             open(group, now: now, &sink) { a in
@@ -158,14 +167,14 @@ struct RuleRuntime: Sendable {
                 if open.restartLimited, let limit,
                     services[group]!.exceedsUntil(limit: limit.count, window: limit.window.nanoseconds) > now
                 {
-                    _ = noteIfOpen(group, kept, t, now, index, &sink)
+                    _ = noteIfOpen(group, { kept }, t, now, index, &sink)
                     return
                 }
                 alerts[group]!.keepLatest(kept)
                 close(group, now: now, reason: "running again", &sink)
                 return
             }
-            if noteIfOpen(group, kept, t, now, index, &sink) { return }
+            if noteIfOpen(group, { kept }, t, now, index, &sink) { return }
             guard states.contains(report.state) else { return }
             var detail = "\(label) \(report.summary)"
             var limited = false
@@ -188,7 +197,7 @@ struct RuleRuntime: Sendable {
             if !isNew && alerts.isEmpty { return }
             let group = GroupValues(base.values + [AlertNotice.GroupValue(field: field.description, value: value)])
             let t = Self.eventTime(of: record)
-            if noteIfOpen(group, kept, t, now, index, &sink) { return }
+            if noteIfOpen(group, { kept }, t, now, index, &sink) { return }
             guard isNew, let started = startedAt, now >= started &+ learnFor.nanoseconds else { return }
             open(group, now: now, &sink) { a in
                 a.note(kept, eventTime: t, now: now)
@@ -238,12 +247,12 @@ struct RuleRuntime: Sendable {
 
     /// Counts the record in the group's open alert; false when the group has none.
     private mutating func noteIfOpen(
-        _ group: GroupValues, _ kept: KeptRecord, _ t: Nanos, _ now: Nanos, _ index: Int, _ sink: inout ChangeSink
+        _ group: GroupValues, _ kept: () -> KeptRecord, _ t: Nanos, _ now: Nanos, _ index: Int, _ sink: inout ChangeSink
     ) -> Bool {
         // Most records find no open alert: no hashing then.
         if alerts.isEmpty { return false }
         // One lookup: the alert is counted in place.
-        guard let wasDirty = alerts[group]?.noteUpdate(kept, eventTime: t, now: now) else { return false }
+        guard let wasDirty = alerts[group]?.noteUpdate(kept(), eventTime: t, now: now) else { return false }
         if !wasDirty { sink.dirty.append((index, group)) }
         return true
     }

@@ -63,6 +63,12 @@ public struct ServiceReport: Sendable, Hashable {
         }
     }
 
+    /// Whether the record can be a report at all (the agent's structured data, or systemd's own message): a cheap
+    /// test that lets the engine pass over other records without handing them to `state` rules.
+    public static func mayDescribe(_ record: LogRecord) -> Bool {
+        record.hasStructuredDataElement(id: structuredDataID) || isSystemd(record)
+    }
+
     /// One line for people: `crashed (signal KILL)`, `restarting (restart 3)`.
     public var summary: String {
         var parts: [String] = []

@@ -224,6 +224,12 @@ public struct LogRecord: Sendable {
         return nil
     }
 
+    /// Whether the structured data has an element `id`, without decoding anything.
+    public func hasStructuredDataElement(id: String) -> Bool {
+        guard let entries = sdEntries else { return false }
+        return entries.contains { $0.isElement && bytesEqual($0.name, id) }
+    }
+
     // MARK: Helpers
 
     @usableFromInline
