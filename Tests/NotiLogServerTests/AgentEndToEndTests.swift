@@ -103,7 +103,7 @@ struct AgentEndToEndTests {
         try (created.json["token"] as! String).write(toFile: dir.path + "/agent.token", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir.path + "/logs", withIntermediateDirectories: true)
         let log = dir.path + "/logs/app.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let config = dir.path + "/agent.yaml"
         try """
             agent_id: e2e-agent
@@ -242,7 +242,7 @@ struct AgentEndToEndTests {
         let port = try await waitForPortFile(dir.path + "/inport", of: rsyslog)
         try FileManager.default.createDirectory(atPath: dir.path + "/logs", withIntermediateDirectories: true)
         let log = dir.path + "/logs/app.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let config = dir.path + "/agent.yaml"
         try """
             agent_id: rsyslog-agent
