@@ -2,7 +2,7 @@
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 
-.PHONY: all setup build release agent run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-alerts bench-agent clean
+.PHONY: all setup build release agent run parse-sample test fuzz fuzz-smoke bench bench-ingest bench-search bench-rules bench-alerts bench-agent clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench-ingest: setup
 
 bench-search: setup
 	bench/ingest.sh search
+
+# The rule engine's cost on ingest: 0 and 200 rules, alternated (BENCH_RULES_ROUNDS rounds, median cost).
+bench-rules: setup
+	bench/ingest.sh rules
 
 # Alert latency: syslog over TCP -> rule -> email accepted by the SMTP sink, idle and under background load.
 bench-alerts: setup

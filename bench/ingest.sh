@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The collector benchmarks: notilog-server (release build) beside rsyslog, the same messages, the same run.
 #
-#   bench/ingest.sh                 all three parts (what `make bench` runs after bench/run.sh)
+#   bench/ingest.sh                 all four parts (what `make bench` runs after bench/run.sh)
 #   bench/ingest.sh tcp udp         sustained TCP ingest and UDP loss (`make bench-ingest`)
 #   bench/ingest.sh search          search over stored messages (`make bench-search`)
+#   bench/ingest.sh rules           TCP ingest without and with alert rules, alternated (`make bench-rules`)
 #
 # Sizes and knobs (environment; defaults in brackets):
 #   BENCH_INGEST_MESSAGES [2000000]      messages per TCP ingest run
@@ -17,7 +18,10 @@
 #   RSYSLOGD [/usr/sbin/rsyslogd], RSYSLOG_MODULES (its -M directory, for an unpacked rsyslog)
 #   BENCH_SERVER_BIN                     a notilog-server binary to use instead of building one
 #   BENCH_RULES [0]                      active alert rules in the server (a mix of kinds over the stream's apps
-#                                        and words, no channels): the rule engine's cost on ingest
+#                                        and words, no channels) in the tcp and udp parts; the rules part compares
+#                                        0 with this many [200]
+#   BENCH_RULES_ROUNDS [3]               rounds of the rules part, each one run without rules and one with; the
+#                                        median cost is the figure (this machine's speed drifts between runs)
 #
 # What each part measures and the latest figures: bench/README.md ("Collector benchmarks").
 # Every process this script starts is stopped by its PID when it ends, also on Ctrl-C. Everything binds 127.0.0.1.
@@ -39,9 +43,9 @@ search_runs="${BENCH_SEARCH_RUNS:-5}"
 timeout="${BENCH_TIMEOUT:-900}"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(tcp udp search)
+[ ${#parts[@]} -gt 0 ] || parts=(tcp udp search rules)
 for p in "${parts[@]}"; do
-  case "$p" in tcp | udp | search) ;; *) echo "usage: bench/ingest.sh [tcp] [udp] [search]" >&2; exit 2 ;; esac
+  case "$p" in tcp | udp | search | rules) ;; *) echo "usage: bench/ingest.sh [tcp] [udp] [search] [rules]" >&2; exit 2 ;; esac
 done
 wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
@@ -434,3 +438,47 @@ if wants search; then
 fi
 echo >&2
 say "figures also in $results; load at the end $(load_line)"
+
+# MARK: 4. the rule engine's cost on ingest
+# The same TCP load over one connection into a server without rules and into one with BENCH_RULES (200) rules,
+# alternated for BENCH_RULES_ROUNDS rounds: on a shared machine the speed drifts by more than the difference
+# measured, so each round is a pair run minutes apart at most, and the median of the rounds is the figure.
+if wants rules; then
+  file=$(messages_file "$ingest_messages")
+  n_rules=${BENCH_RULES:-0}
+  [ "$n_rules" -gt 0 ] || n_rules=200
+  rounds=${BENCH_RULES_ROUNDS:-3}
+  rows=()
+  costs=()
+  for ((round = 1; round <= rounds; round++)); do
+    row="$round"
+    for n in 0 "$n_rules"; do
+      say "rules: round $round of $rounds, $n rules, $(group "$ingest_messages") messages over 1 connection"
+      BENCH_RULES=$n start_bench_server "$run_dir/nl-rules-$n"
+      cpu0=$(cpu_ticks "$nl_pid")
+      tcp_load notilog "$file" "$ingest_messages" 1 "nl-rules-$round-$n"
+      row="$row $(rate "$ingest_messages" "$load_ns") $(us_per $(($(cpu_ticks "$nl_pid") - cpu0)) "$ingest_messages") $(hwm_kib "$nl_pid")"
+      stop_notilog
+      rm -rf "$run_dir/nl-rules-$n" "$run_dir/nl-rules-$n.config.yaml"
+    done
+    read -r _ base_rate _ _ with_rate _ _ <<<"$row"
+    cost=$(awk -v a="$base_rate" -v b="$with_rate" 'BEGIN { printf "%.1f", (a - b) / a * 100 }')
+    rows+=("$row $cost")
+    costs+=("$cost")
+  done
+  median_cost=$(printf '%s\n' "${costs[@]}" | median)
+  {
+    echo
+    echo "Alert rules on ingest: $(group "$ingest_messages") messages over 1 TCP connection, without rules and with $n_rules"
+    echo "(a quarter each of match, threshold, absence and new_value over the stream's apps and words), alternated"
+    printf '%-6s │ %13s %7s %8s │ %19s %7s %8s │ %7s\n' round "0 rules msg/s" "CPU us" "RSS MiB" "$n_rules rules msg/s" "CPU us" "RSS MiB" cost
+    echo "───────┼────────────────────────────────┼──────────────────────────────────────┼────────"
+    for row in "${rows[@]}"; do
+      read -r round base_rate base_cpu base_rss with_rate with_cpu with_rss cost <<<"$row"
+      printf '%-6s │ %13s %7s %8s │ %19s %7s %8s │ %6s%%\n' "$round" "$(group "$base_rate")" "$base_cpu" "$(mib "$base_rss")" \
+        "$(group "$with_rate")" "$with_cpu" "$(mib "$with_rss")" "$cost"
+    done
+    echo "cost: how much lower the throughput with rules is than without, in the same round; median of the rounds: $median_cost %"
+    echo "Target: $n_rules rules cost < 20 % of throughput: $(awk -v c="$median_cost" 'BEGIN { print (c < 20 ? "met" : "MISSED") }')"
+  } | report
+fi

@@ -124,6 +124,7 @@ public struct AlertEngine: Sendable {
                 groups.next()
                 let specific = index.specific(for: records[k].record)
                 var kept: KeptRecord?
+                var current: StoredRecord?
                 // Both lists ascend: merged, rules see a record in rule order.
                 var a = 0
                 var b = 0
@@ -152,7 +153,10 @@ public struct AlertEngine: Sendable {
                         }
                         continue
                     }
-                    runtimes[i].handle(records[k], &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)
+                    // One copy of the record for all the rules it is handed to (passed straight from the buffer,
+                    // it was copied for each).
+                    if current == nil { current = records[k] }
+                    runtimes[i].handle(current.unsafelyUnwrapped, &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)
                 }
                 if let kept, !boxes.isEmpty, boxes[k] == nil { boxes[k] = kept }
             }
