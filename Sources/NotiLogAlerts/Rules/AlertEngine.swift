@@ -109,7 +109,7 @@ public struct AlertEngine: Sendable {
         var arrivals = BatchArrivals(rules: index.hasAbsence ? runtimes.count : 0)
         // The record boxes made in this batch, by record, for the absence groups' newest records at its end.
         var boxes: [KeptRecord?] = index.hasAbsence ? Array(repeating: nil, count: records.count) : []
-        // Records are read in place (a copy of each would retain its buffers); only a kept one is copied, once.
+        // Each record is copied once (its buffers retained) for the rules to read; a record a rule keeps is boxed once.
         records.withUnsafeBufferPointer { records in
             /// Record k's box, shared by every rule that keeps the record: made when a rule first needs it.
             func box(_ k: Int, _ kept: inout KeptRecord?) -> KeptRecord {
@@ -122,9 +122,11 @@ public struct AlertEngine: Sendable {
             for k in records.indices {
                 tokens.reset()
                 groups.next()
-                let specific = index.specific(for: records[k].record)
+                // One copy of the record for everything that reads it below: handed to functions straight from
+                // the buffer, it was copied at each call (the compiler cannot tell that nothing writes there).
+                let stored = records[k]
+                let specific = index.specific(for: stored.record)
                 var kept: KeptRecord?
-                var current: StoredRecord?
                 // Both lists ascend: merged, rules see a record in rule order.
                 var a = 0
                 var b = 0
@@ -137,26 +139,23 @@ public struct AlertEngine: Sendable {
                         i = general[b]
                         b += 1
                     }
-                    guard matchers.matches(i, records[k].record, sharing: &tokens) else { continue }
+                    guard matchers.matches(i, stored.record, sharing: &tokens) else { continue }
                     // A state rule without a query matches every record; it acts only on service reports.
-                    if isState[i] && !ServiceReport.mayDescribe(records[k].record) { continue }
+                    if isState[i] && !ServiceReport.mayDescribe(stored.record) { continue }
                     let shape = index.groupShapes[i]
                     if isAbsence[i] {
                         // Noted now, applied once per group at the end of the batch; an open alert resolves now.
                         let group = groups.values(shape) {
-                            RuleRuntime.groupValues(of: records[k].record, index.shapeFields[shape].fields, names: index.shapeFields[shape].names)
+                            RuleRuntime.groupValues(of: stored.record, index.shapeFields[shape].fields, names: index.shapeFields[shape].names)
                         }
-                        let t = records[k].record.receivedAt.nanosecondsSinceEpoch
+                        let t = stored.record.receivedAt.nanosecondsSinceEpoch
                         arrivals.note(rule: i, group: groups.id(shape), record: k, at: t)
                         if runtimes[i].hasOpenAlert(group) {
                             runtimes[i].absenceEnded(group, box(k, &kept), at: t, now: nowNs, &sink)
                         }
                         continue
                     }
-                    // One copy of the record for all the rules it is handed to (passed straight from the buffer,
-                    // it was copied for each).
-                    if current == nil { current = records[k] }
-                    runtimes[i].handle(current.unsafelyUnwrapped, &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)
+                    runtimes[i].handle(stored, &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)
                 }
                 if let kept, !boxes.isEmpty, boxes[k] == nil { boxes[k] = kept }
             }
