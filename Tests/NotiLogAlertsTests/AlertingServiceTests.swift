@@ -34,19 +34,29 @@ struct AlertingServiceTests {
         return try await store.alerts(AlertFilter(openOnly: true))
     }
 
+    /// Offers records of `host` until the service has started (its first save), then waits for the alert they open.
+    static func warmUp(_ store: SQLiteLogStore, _ pipeline: IngestPipeline, host: String) async throws {
+        for _ in 0..<600 where try await store.engineState() == nil {
+            #expect(pipeline.offer([record(host)]) == .accepted)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await waitForOpenAlerts(store, 1)
+    }
+
+    /// A store in `dir` and an ingest pipeline in front of it (batches committed within 5 ms).
+    static func storeAndPipeline(_ dir: TemporaryDirectory) throws -> (SQLiteLogStore, IngestPipeline) {
+        let store = try SQLiteLogStore(directory: dir.path)
+        return (store, IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5))))
+    }
+
     @Test func recordsTheStreamSkippedAreReadFromTheStoreAndOnlyOnce() async throws {
         let dir = TemporaryDirectory()
-        let store = try SQLiteLogStore(directory: dir.path)
-        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let (store, pipeline) = try Self.storeAndPipeline(dir)
         let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
         let pipelineTask = Task { try await pipeline.run() }
         let serviceTask = Task { try await service.run() }
         // Started: its mark is the newest id (none yet).
-        for _ in 0..<600 where try await store.engineState() == nil {
-            #expect(pipeline.offer([Self.record("warm-up")]) == .accepted)
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = try await Self.waitForOpenAlerts(store, 1)
+        try await Self.warmUp(store, pipeline, host: "warm-up")
 
         // Committed behind the stream's back (as a batch the engine's queue dropped would be), then one through it.
         _ = try await store.insert([Self.record("a"), Self.record("b")])
@@ -64,16 +74,11 @@ struct AlertingServiceTests {
 
     @Test func aRestartReadsWhatWasCommittedWhileItWasDown() async throws {
         let dir = TemporaryDirectory()
-        let store = try SQLiteLogStore(directory: dir.path)
-        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let (store, pipeline) = try Self.storeAndPipeline(dir)
         let pipelineTask = Task { try await pipeline.run() }
         let first = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
         var serviceTask = Task { try await first.run() }
-        for _ in 0..<600 where try await store.engineState() == nil {
-            #expect(pipeline.offer([Self.record("first")]) == .accepted)
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = try await Self.waitForOpenAlerts(store, 1)
+        try await Self.warmUp(store, pipeline, host: "first")
         serviceTask.cancel()
         _ = await serviceTask.result
 
@@ -90,20 +95,16 @@ struct AlertingServiceTests {
         pipeline.beginClosing()
         _ = await pipelineTask.result
     }
+
     /// Stopping (the server's graceful shutdown cancels the service) writes what the engine did since its last
     /// save: the updated alert and the last record processed, so a restart does not read those records again.
     @Test func stoppingSavesWhatWasProcessedSinceTheLastSave() async throws {
         let dir = TemporaryDirectory()
-        let store = try SQLiteLogStore(directory: dir.path)
-        let pipeline = IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5)))
+        let (store, pipeline) = try Self.storeAndPipeline(dir)
         let pipelineTask = Task { try await pipeline.run() }
         let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
         let serviceTask = Task { try await service.run() }
-        for _ in 0..<600 where try await store.engineState() == nil {
-            #expect(pipeline.offer([Self.record("web-1")]) == .accepted)
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = try await Self.waitForOpenAlerts(store, 1)
+        try await Self.warmUp(store, pipeline, host: "web-1")
         // Updates of a firing alert wait for the next save (every 5 s); the service stops before it.
         #expect(pipeline.offer((0..<5).map { _ in Self.record("web-1") }) == .accepted)
         var newest: Int64 = 0
