@@ -308,7 +308,8 @@ struct APIRoutes: Sendable {
                 (
                     "tail",
                     .object([
-                        ("connections", .int(t.connections)), ("opened", .int(t.opened)), ("missed", .int(t.missedRecords)),
+                        ("connections", .int(t.connections)), ("opened", .int(t.opened)), ("refused", .int(t.refused)),
+                        ("missed", .int(t.missedRecords)),
                         ("read_back", .int(t.readBackRecords)), ("skipped_ids", .int(t.skippedIDs)),
                     ])
                 ),

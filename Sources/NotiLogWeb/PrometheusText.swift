@@ -97,6 +97,9 @@ enum PrometheusText {
             w.metric("notilog_tail_connections", "gauge", "Live tail connections open.", Double(tail.connections))
             w.metric("notilog_tail_connections_opened_total", "counter", "Live tail connections opened.", Double(tail.opened))
             w.metric(
+                "notilog_tail_connections_refused_total", "counter", "Live tail connections refused because the most allowed were open.",
+                Double(tail.refused))
+            w.metric(
                 "notilog_tail_missed_records_total", "counter", "Matching records not sent to a live tail client that read too slowly (reported to it as gaps).",
                 Double(tail.missedRecords))
             w.metric(

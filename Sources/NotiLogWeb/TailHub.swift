@@ -29,6 +29,9 @@ final class TailHub: Sendable {
         var readBack = 50_000
         /// Stored records sent when a client catches up (`after_id`, `last`).
         var catchUp = 10_000
+        /// Tails open at once: each holds a queue of up to `queueBytes`, so their number bounds the memory they
+        /// can take (100 × 16 MiB at most). One more is told so and closed.
+        var connections = 100
     }
 
     let pipeline: IngestPipeline
@@ -51,6 +54,8 @@ final class TailHub: Sendable {
         var connections = 0
         /// Tail connections opened since the start.
         var opened: Int64 = 0
+        /// Tail connections refused because `limits.connections` were open.
+        var refused: Int64 = 0
         /// Matching records not sent to a client whose queue was full (each reported to it in a gap).
         var missedRecords: Int64 = 0
         /// Committed records the hub's subscription lost and read back from the store.
@@ -78,9 +83,14 @@ final class TailHub: Sendable {
     var clientCount: Int { state.withLock { $0.clients.count } }
 
     /// Adds a client whose queue gets every matching record committed from now on. Its starting position: the
-    /// last id handed out before it joined (0 when nothing was committed yet).
-    func register(_ matcher: QueryMatcher) -> TailClient {
+    /// last id handed out before it joined (0 when nothing was committed yet). Nil when `limits.connections`
+    /// tails are open already.
+    func register(_ matcher: QueryMatcher) -> TailClient? {
         state.withLock { s in
+            if s.clients.count >= limits.connections {
+                s.counters.refused += 1
+                return nil
+            }
             let client = TailClient(id: s.nextID, matcher: matcher, position: s.lastID ?? 0, limits: limits)
             s.nextID += 1
             s.counters.opened += 1

@@ -54,6 +54,8 @@ struct TailRoutes: Sendable {
     static let closeInvalid = WebSocketErrorCode(codeNumber: 4400)
     static let closeUnauthorized = WebSocketErrorCode(codeNumber: 4401)
     static let closeForbidden = WebSocketErrorCode(codeNumber: 4403)
+    /// RFC 6455's "Try Again Later" (IANA-registered code 1013): too many tails are open.
+    static let closeTryAgainLater = WebSocketErrorCode(codeNumber: 1013)
     /// Records per `records` message at most.
     static let recordsPerMessage = 1_000
     /// Bytes per `records` message at most (about; a message holds at least one record).
@@ -141,7 +143,14 @@ struct TailRoutes: Sendable {
             try await outbound.close(Self.closeInvalid, reason: error.code)
             return
         }
-        let client = hub.register(QueryMatcher(parameters.query))
+        guard let client = hub.register(QueryMatcher(parameters.query)) else {
+            let error = APIError(
+                .serviceUnavailable, "too_many_tails",
+                "\(hub.limits.connections) live tails are open already; try again later")
+            try await Self.send(Self.errorMessage(error), outbound)
+            try await outbound.close(Self.closeTryAgainLater, reason: error.code)
+            return
+        }
         defer { hub.unregister(client) }
         await withThrowingTaskGroup(of: Void.self) { group in
             // Client messages are not used; reading answers pings and sees the client's close.

@@ -44,8 +44,8 @@ struct TailHubTests {
 
     @Test func aHoleInTheCommittedStreamIsReadBackFromTheStore() async throws {
         let (hub, stored, _) = try await Self.hub(count: 100)
-        let client = hub.register(try Self.all())
-        let odd = hub.register(QueryMatcher(try QueryParser.parse(#"/[13579]$/"#)))
+        let client = try #require(hub.register(try Self.all()))
+        let odd = try #require(hub.register(QueryMatcher(try QueryParser.parse(#"/[13579]$/"#))))
         await hub.handle(Array(stored[0..<10]))
         // Ids 11…40 never came through the subscription: read back, in order, before the batch after them.
         await hub.handle(Array(stored[40..<50]))
@@ -64,7 +64,7 @@ struct TailHubTests {
         var limits = TailHub.Limits()
         limits.readBack = 20
         let (hub, stored, _) = try await Self.hub(count: 100, limits: limits)
-        let client = hub.register(try Self.all())
+        let client = try #require(hub.register(try Self.all()))
         await hub.handle(Array(stored[0..<10]))
         await hub.handle(Array(stored[90..<100]))
         let got = await Self.drain(client)
@@ -74,14 +74,28 @@ struct TailHubTests {
         #expect(gap.missed == nil && gap.fromID == 11 && gap.toID == 90 && gap.reason == .serverBehind)
         #expect(hub.counters.skippedIDs == 80)
         // A client that joins now starts after all of it.
-        #expect(hub.register(try Self.all()).startPosition == 100)
+        #expect(hub.register(try Self.all())?.startPosition == 100)
+    }
+
+    /// Each tail holds a bounded queue; their number is bounded too, so tails cannot take memory without limit.
+    @Test func tailsBeyondTheLimitAreRefusedAndAPlaceFreesWhenOneCloses() async throws {
+        var limits = TailHub.Limits()
+        limits.connections = 2
+        let (hub, _, _) = try await Self.hub(count: 1, limits: limits)
+        let first = try #require(hub.register(try Self.all()))
+        _ = try #require(hub.register(try Self.all()))
+        #expect(hub.register(try Self.all()) == nil)
+        #expect(hub.counters.refused == 1 && hub.counters.connections == 2)
+        hub.unregister(first)
+        #expect(hub.register(try Self.all()) != nil)
+        #expect(hub.counters.opened == 3)
     }
 
     @Test func aFullQueueDropsNewerRecordsIntoOneGapInPlace() async throws {
         var limits = TailHub.Limits()
         limits.queueRecords = 5
         let (hub, stored, _) = try await Self.hub(count: 30, limits: limits)
-        let client = hub.register(try Self.all())
+        let client = try #require(hub.register(try Self.all()))
         await hub.handle(Array(stored[0..<8]))
         await hub.handle(Array(stored[8..<12]))
         var got = await Self.drain(client)
@@ -110,7 +124,7 @@ struct TailHubTests {
         _ = try await store.insert(big)
         let stored = try await store.records(after: 0, limit: 20)
         let hub = TailHub(pipeline: IngestPipeline(store: store), store: store, limits: limits, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let client = hub.register(try Self.all())
+        let client = try #require(hub.register(try Self.all()))
         await hub.handle(stored)
         let got = await Self.drain(client)
         #expect(got.ids.count < 5 && !got.ids.isEmpty, "\(got.ids)")
@@ -119,7 +133,7 @@ struct TailHubTests {
 
     @Test func aClosedClientWakesItsSender() async throws {
         let (hub, _, _) = try await Self.hub(count: 1)
-        let client = hub.register(try Self.all())
+        let client = try #require(hub.register(try Self.all()))
         let waiting = Task { await client.take() }
         try await Task.sleep(for: .milliseconds(50))
         hub.unregister(client)

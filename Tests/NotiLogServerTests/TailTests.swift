@@ -1,9 +1,12 @@
 import Foundation
 import Logging
+import NotiLogCore
 import NotiLogServer
 import NotiLogTestSupport
 import ServiceLifecycle
 import Testing
+
+@testable import NotiLogWeb
 
 #if canImport(Glibc)
 import Glibc
@@ -327,6 +330,37 @@ struct TailTests {
         try await Self.read(reading, into: &stream, seconds: 10) { $0.close != nil }
         #expect(stream.close != nil, "the open tail was closed")
         idle.close()
+    }
+
+    /// Tails beyond the limit (100 open at once) get an error message and close 1013 (try again later); a place
+    /// freed is taken by the next.
+    @Test func aTailBeyondTheLimitIsToldAndClosed() async throws {
+        let dir = TemporaryDirectory()
+        let server = try await Self.start(dir)
+        let hub = server.services.api.tail
+        // The open tails, held by the hub as connections would be (a hundred sockets would say no more).
+        var held: [TailClient] = []
+        while let client = hub.register(QueryMatcher(try QueryParser.parse(""))) { held.append(client) }
+        #expect(held.count == hub.limits.connections)
+        let refusedBefore = hub.counters.refused
+
+        let refused = try #require(try await Self.connect(server).1)
+        var stream = Stream()
+        try await Self.read(refused, into: &stream, seconds: 10) { $0.close != nil }
+        #expect(stream.kinds == ["error"], "\(stream.kinds)")
+        let error = try #require(stream.errors.first?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "too_many_tails")
+        #expect(stream.close == .close(code: 1013, reason: "too_many_tails"), "\(String(describing: stream.close))")
+        #expect(hub.counters.refused == refusedBefore + 1)
+        refused.close()
+
+        hub.unregister(held.removeLast())
+        let admitted = try #require(try await Self.connect(server).1)
+        var live = Stream()
+        #expect(try await Self.read(admitted, into: &live) { !$0.live.isEmpty })
+        admitted.close()
+        for client in held { hub.unregister(client) }
+        try await server.stop()
     }
 
     @Test func theTailWorksOverHTTPS() async throws {
