@@ -101,7 +101,13 @@ struct AlertRoutes: Sendable {
             guard let n = Int64(text) else { throw APIError.invalidParameter("before", "an alert id") }
             return n
         }
-        let filter = AlertFilter(openOnly: p["state"] == "open", rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit + 1)
+        let state = p["state"] ?? ""
+        guard ["", "all", "open", "closed"].contains(state) else {
+            throw APIError.invalidParameter("state", "expected open (pending, firing), closed (resolved, cancelled) or all, got '\(state.prefix(40))'")
+        }
+        let filter = AlertFilter(
+            openOnly: state == "open", closedOnly: state == "closed", rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 }, before: before,
+            limit: limit + 1)
         do {
             var rows = try await alerting.store.alerts(filter)
             let more = rows.count > limit

@@ -35,6 +35,9 @@ struct AlertStoreTests {
 
         let open = try await store.alerts(AlertFilter(openOnly: true))
         #expect(Set(open.map(\.groupKey)) == ["host=a", "host=b"])
+        let closed = try await store.alerts(AlertFilter(closedOnly: true))
+        #expect(closed.map(\.id) == [first[0]] && closed.allSatisfy { $0.state == .resolved })
+        #expect(try await store.alerts(AlertFilter()).count == 3)
         let resolved = try #require(try await store.alert(id: first[0]))
         #expect(resolved.state == .resolved)
         #expect(resolved.count == 5)

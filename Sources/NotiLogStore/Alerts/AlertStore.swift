@@ -161,13 +161,16 @@ public struct AlertRow: Sendable, Hashable {
 public struct AlertFilter: Sendable, Hashable {
     /// Only open (pending, firing) alerts.
     public var openOnly: Bool
+    /// Only closed (resolved, cancelled) alerts.
+    public var closedOnly: Bool
     public var rule: String?
     /// Alerts with an id below this (keyset pagination, newest first).
     public var before: Int64?
     public var limit: Int
 
-    public init(openOnly: Bool = false, rule: String? = nil, before: Int64? = nil, limit: Int = 100) {
+    public init(openOnly: Bool = false, closedOnly: Bool = false, rule: String? = nil, before: Int64? = nil, limit: Int = 100) {
         self.openOnly = openOnly
+        self.closedOnly = closedOnly
         self.rule = rule
         self.before = before
         self.limit = limit

@@ -160,6 +160,7 @@ extension SQLiteLogStore: AlertStore {
         var sql = "SELECT \(Self.alertColumns) FROM alerts WHERE 1"
         var arguments: [DatabaseValue] = []
         if filter.openOnly { sql += " AND state IN ('pending', 'firing')" }
+        if filter.closedOnly { sql += " AND state IN ('resolved', 'cancelled')" }
         if let rule = filter.rule {
             sql += " AND rule = ?"
             arguments.append(rule.databaseValue)

@@ -14,7 +14,7 @@ let session = null, editor = false;
 /** The tab shown: firing, pending, resolved or all. */
 let tab = "firing";
 /** Alerts fetched for the resolved/all tabs (newest first), and the API's cursor for older ones. */
-let pages = { alerts: [], next: null };
+let pages = { alerts: [], next: null, tab: null };
 /** Open alerts (pending and firing), fetched on every refresh for the tab counts. */
 let open = [];
 /** What was drawn last (JSON), so a refresh that changed nothing leaves the DOM alone. */
@@ -29,16 +29,18 @@ async function loadOpen() {
   open = answer.alerts || [];
 }
 
-/** The resolved/all list: as many alerts as were shown before (a refresh keeps the user's place), at least a page. */
+/** The resolved/all list: as many alerts as were shown before (a refresh keeps the user's place), at least a page.
+ *  The resolved tab asks the server for closed alerts only: filtered here, thousands of open ones would crowd them out. */
 async function loadPages(more) {
-  if (more && pages.next !== null) {
-    const answer = await api("GET", "/api/v1/alerts?limit=" + PAGE + "&before=" + encodeURIComponent(pages.next));
-    pages = { alerts: pages.alerts.concat(answer.alerts || []), next: answer.next ?? null };
+  const state = tab === "resolved" ? "&state=closed" : "";
+  if (more && pages.next !== null && pages.tab === tab) {
+    const answer = await api("GET", "/api/v1/alerts?limit=" + PAGE + state + "&before=" + encodeURIComponent(pages.next));
+    pages = { alerts: pages.alerts.concat(answer.alerts || []), next: answer.next ?? null, tab };
     return;
   }
-  const limit = Math.min(1000, Math.max(PAGE, pages.alerts.length));
-  const answer = await api("GET", "/api/v1/alerts?limit=" + limit);
-  pages = { alerts: answer.alerts || [], next: answer.next ?? null };
+  const limit = Math.min(1000, Math.max(PAGE, pages.tab === tab ? pages.alerts.length : 0));
+  const answer = await api("GET", "/api/v1/alerts?limit=" + limit + state);
+  pages = { alerts: answer.alerts || [], next: answer.next ?? null, tab };
 }
 
 async function refresh(more = false) {
@@ -61,8 +63,8 @@ function shownAlerts() {
   switch (tab) {
     case "firing": return open.filter((a) => a.state === "firing");
     case "pending": return open.filter((a) => a.state === "pending");
-    case "resolved": return pages.alerts.filter((a) => a.state === "resolved" || a.state === "cancelled");
-    default: return pages.alerts;
+    case "resolved": return pages.tab === "resolved" ? pages.alerts : [];
+    default: return pages.tab === "all" ? pages.alerts : [];
   }
 }
 
