@@ -102,12 +102,15 @@ struct AlertRoutes: Sendable {
             return n
         }
         let state = p["state"] ?? ""
-        guard ["", "all", "open", "closed"].contains(state) else {
-            throw APIError.invalidParameter("state", "expected open (pending, firing), closed (resolved, cancelled) or all, got '\(state.prefix(40))'")
+        let exact = AlertRowState(rawValue: state)
+        guard exact != nil || ["", "all", "open", "closed"].contains(state) else {
+            throw APIError.invalidParameter(
+                "state", "expected open (pending, firing), closed (resolved, cancelled), all, or one of pending, firing, resolved, "
+                    + "cancelled; got '\(state.prefix(40))'")
         }
         let filter = AlertFilter(
-            openOnly: state == "open", closedOnly: state == "closed", rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 }, before: before,
-            limit: limit + 1)
+            openOnly: state == "open", closedOnly: state == "closed", state: exact, rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 },
+            before: before, limit: limit + 1)
         do {
             var rows = try await alerting.store.alerts(filter)
             let more = rows.count > limit

@@ -38,6 +38,8 @@ struct AlertStoreTests {
         let closed = try await store.alerts(AlertFilter(closedOnly: true))
         #expect(closed.map(\.id) == [first[0]] && closed.allSatisfy { $0.state == .resolved })
         #expect(try await store.alerts(AlertFilter()).count == 3)
+        #expect(try await store.alerts(AlertFilter(state: .resolved)).map(\.id) == [first[0]])
+        #expect(try await store.alerts(AlertFilter(state: .cancelled)).isEmpty)
         let resolved = try #require(try await store.alert(id: first[0]))
         #expect(resolved.state == .resolved)
         #expect(resolved.count == 5)

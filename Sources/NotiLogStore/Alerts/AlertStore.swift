@@ -163,14 +163,20 @@ public struct AlertFilter: Sendable, Hashable {
     public var openOnly: Bool
     /// Only closed (resolved, cancelled) alerts.
     public var closedOnly: Bool
+    /// Only alerts in this state.
+    public var state: AlertRowState?
     public var rule: String?
     /// Alerts with an id below this (keyset pagination, newest first).
     public var before: Int64?
     public var limit: Int
 
-    public init(openOnly: Bool = false, closedOnly: Bool = false, rule: String? = nil, before: Int64? = nil, limit: Int = 100) {
+    public init(
+        openOnly: Bool = false, closedOnly: Bool = false, state: AlertRowState? = nil, rule: String? = nil, before: Int64? = nil,
+        limit: Int = 100
+    ) {
         self.openOnly = openOnly
         self.closedOnly = closedOnly
+        self.state = state
         self.rule = rule
         self.before = before
         self.limit = limit

@@ -161,6 +161,10 @@ extension SQLiteLogStore: AlertStore {
         var arguments: [DatabaseValue] = []
         if filter.openOnly { sql += " AND state IN ('pending', 'firing')" }
         if filter.closedOnly { sql += " AND state IN ('resolved', 'cancelled')" }
+        if let state = filter.state {
+            sql += " AND state = ?"
+            arguments.append(state.rawValue.databaseValue)
+        }
         if let rule = filter.rule {
             sql += " AND rule = ?"
             arguments.append(rule.databaseValue)
