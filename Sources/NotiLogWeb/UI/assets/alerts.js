@@ -32,15 +32,17 @@ async function loadOpen() {
 /** The resolved/all list: as many alerts as were shown before (a refresh keeps the user's place), at least a page.
  *  The resolved tab asks the server for closed alerts only: filtered here, thousands of open ones would crowd them out. */
 async function loadPages(more) {
-  const state = tab === "resolved" ? "&state=closed" : "";
-  if (more && pages.next !== null && pages.tab === tab) {
+  // The tab asked for, not the one shown when the answer comes (the user may have switched meanwhile).
+  const asked = tab;
+  const state = asked === "resolved" ? "&state=closed" : "";
+  if (more && pages.next !== null && pages.tab === asked) {
     const answer = await api("GET", "/api/v1/alerts?limit=" + PAGE + state + "&before=" + encodeURIComponent(pages.next));
-    pages = { alerts: pages.alerts.concat(answer.alerts || []), next: answer.next ?? null, tab };
+    if (pages.tab === asked) pages = { alerts: pages.alerts.concat(answer.alerts || []), next: answer.next ?? null, tab: asked };
     return;
   }
-  const limit = Math.min(1000, Math.max(PAGE, pages.tab === tab ? pages.alerts.length : 0));
+  const limit = Math.min(1000, Math.max(PAGE, pages.tab === asked ? pages.alerts.length : 0));
   const answer = await api("GET", "/api/v1/alerts?limit=" + limit + state);
-  pages = { alerts: answer.alerts || [], next: answer.next ?? null, tab };
+  pages = { alerts: answer.alerts || [], next: answer.next ?? null, tab: asked };
 }
 
 async function refresh(more = false) {
