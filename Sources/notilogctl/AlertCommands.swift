@@ -98,6 +98,13 @@ struct AlertsCommand: ParsableCommand {
     @Flag(help: "Only pending and firing alerts.")
     var open = false
 
+    @Flag(help: "Only resolved and cancelled alerts.")
+    var closed = false
+
+    func validate() throws {
+        if open && closed { throw ValidationError("--open and --closed exclude each other (neither lists all alerts)") }
+    }
+
     @Option(help: "Only alerts of this rule.")
     var rule: String?
 
@@ -114,7 +121,8 @@ struct AlertsCommand: ParsableCommand {
         var found = false
         try runReportingErrors("alerts") { () throws(CtlError) in
             let client = try connection.client()
-            let body = try client.get("/api/v1/alerts", ["state": open ? "open" : nil, "rule": rule, "limit": String(limit)])
+            let body = try client.get(
+                "/api/v1/alerts", ["state": open ? "open" : closed ? "closed" : nil, "rule": rule, "limit": String(limit)])
             let list = try client.decode(AlertList.self, body, what: "alerts")
             found = !list.alerts.isEmpty
             if json { return Terminal.write(String(decoding: body, as: UTF8.self) + "\n") }

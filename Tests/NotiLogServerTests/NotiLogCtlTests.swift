@@ -98,6 +98,11 @@ struct NotiLogCtlTests {
             alerts = try await server.ctl(["alerts", "--open"])
         }
         #expect(alerts.status == 0 && alerts.stdout.contains("disk-errors") && alerts.stdout.contains("db-2"), "\(alerts)")
+        // Nothing has resolved: no closed alert (exit 1); both filters at once is a usage error.
+        let closed = try await server.ctl(["alerts", "--closed"])
+        #expect(closed.status == 1, "\(closed)")
+        let both = try await server.ctl(["alerts", "--open", "--closed"])
+        #expect(both.status != 0 && both.stderr.contains("exclude each other"), "\(both)")
 
         let added = try await server.ctl(["silence", "add", "--rule", "disk-errors", "--group", "host=db-2", "--duration", "1h", "--comment", "disk swap"])
         #expect(added.status == 0 && added.stdout.hasPrefix("silence "), "\(added)")
