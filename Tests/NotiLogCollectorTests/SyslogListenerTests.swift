@@ -206,4 +206,34 @@ struct SyslogListenerTests {
         #expect(c.pipeline.counters.droppedQueueFull == 0)
         await c.stop()
     }
+
+    /// A sender that finishes and closes while its connection is paused: the server reads the rest at once (to
+    /// find the end) and hands it to the pipeline, which must take it once there is room — while the connection's
+    /// own wait for room ends with nothing left to offer.
+    @Test func aSenderThatClosesWhileItsConnectionIsPausedLosesNothing() async throws {
+        let dir = TemporaryDirectory()
+        let gated = GatedStore(try SQLiteLogStore(directory: dir.path))
+        gated.close()
+        let c = try await RunningCollector(.tcp, store: gated, queueCapacity: 1000)
+        let s = try TestSocket(tcpPort: c.port)
+        func lines(_ range: Range<Int>) -> String { range.map { "<14>1 - h app - - - message \($0)\n" }.joined() }
+        try s.send(lines(0..<4000))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while c.listener.counters.snapshot.backPressurePauses == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(c.listener.counters.snapshot.backPressurePauses > 0)
+        // Small enough for the socket buffers, so the send returns while the server is not reading.
+        try s.send(lines(4000..<5000))
+        _ = shutdown(s.fd, Int32(SHUT_WR))
+        while c.listener.counters.snapshot.openConnections > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(c.listener.counters.snapshot.openConnections == 0)
+        #expect(c.listener.counters.snapshot.received == 5000)
+        gated.open()
+        #expect(try await gated.waitForCount(5000) == 5000)
+        #expect(c.pipeline.counters.droppedShutdown == 0)
+        await c.stop()
+    }
 }

@@ -90,6 +90,38 @@ struct IngestPipelineTests {
         try await runner.value
     }
 
+    /// Producers are woken by the room they will take, first come first served, so a woken one that does not
+    /// offer (its connection closed and handed its records over) must not leave the next waiting for good.
+    @Test func aProducerThatWakesAndDoesNotOfferDoesNotStrandTheNext() async throws {
+        let dir = TemporaryDirectory()
+        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
+        store.close()
+        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 100, maxBatchDelay: .milliseconds(1)))
+        let runner = Task { try await pipeline.run() }
+        // The writer holds one batch at the gate; a second fills the queue.
+        #expect(pipeline.offer(Self.records(100)) == .accepted)
+        while pipeline.counters.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(pipeline.offer(Self.records(100, from: 100)) == .accepted)
+        // Two producers wait for room for 60 each: the batch that empties the queue has room for one of them.
+        let woken = Mutex(0)
+        let waiters = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 { group.addTask { await pipeline.waitForCapacity(for: 60) } }
+                for await _ in group { woken.withLock { $0 += 1 } }
+            }
+        }
+        while pipeline.waitingProducers < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        store.open()
+        // Neither offers; both must be let go once the queue is empty.
+        #expect(try await store.waitForCount(200) == 200)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while woken.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(woken.withLock { $0 } == 2)
+        pipeline.beginClosing()
+        await waiters.value
+        try await runner.value
+    }
+
     @Test func aFullQueueSlowsStreamSendersAndLosesNothing() async throws {
         let dir = TemporaryDirectory()
         let store = GatedStore(try SQLiteLogStore(directory: dir.path))

@@ -109,6 +109,9 @@ public final class IngestPipeline: Service {
         }
     }
 
+    /// Producers waiting for room (`waitForCapacity`).
+    var waitingProducers: Int { state.withLock { $0.capacityWaiters.count } }
+
     // MARK: Producers
 
     /// Queues the records if there is room for them (a batch larger than the whole queue is let in when the
@@ -299,11 +302,17 @@ public final class IngestPipeline: Service {
             if !empty { break }
             if closing { return nil }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s -> Bool in
-                    if s.queued > 0 || s.closing { return true }
+                let (ready, stranded) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if s.queued > 0 || s.closing { return (true, []) }
                     s.writerWakeup = c
-                    return false
+                    // `takeBatch` wakes producers by the room they will take; one that was woken and did not offer
+                    // (its connection closed and handed its records to another waiter) leaves the rest waiting
+                    // for a batch that will never come. The queue is empty: everyone fits.
+                    let stranded = s.capacityWaiters.map(\.continuation)
+                    s.capacityWaiters.removeAll()
+                    return (false, stranded)
                 }
+                for w in stranded { w.resume() }
                 if ready { c.resume() }
             }
         }
