@@ -171,18 +171,46 @@ public enum Peers {
         return (cert, key)
     }
 
-    /// A loopback TCP port nothing listens on: bound to port 0, then closed.
+    /// A loopback port nothing listens on (TCP nor UDP), for a peer to be told before anything binds it. It is
+    /// taken below the ephemeral range (`ip_local_port_range`), where the kernel never hands out ports for
+    /// `bind(0)` or outgoing connections, so another test cannot take it meanwhile by chance.
     public static func closedPort() -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        let low = range?.first ?? 32768
+        if low > 11_000 {
+            for _ in 0..<100 {
+                let port = Int.random(in: 10_000..<low)
+                if isFree(port, Int32(SOCK_STREAM.rawValue)) && isFree(port, Int32(SOCK_DGRAM.rawValue)) { return port }
+            }
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var addr = loopback(port: 0)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
         }
         return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return addr
+    }
+
+    /// Whether `port` can be bound on 127.0.0.1 now (the socket is closed at once).
+    private static func isFree(_ port: Int, _ type: Int32) -> Bool {
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = loopback(port: port)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// Runs a blocking call (a notifier's send) on a thread outside the cooperative pool.
