@@ -166,8 +166,11 @@ struct TailRoutes: Sendable {
                     if seconds % Self.recheckSeconds == 0 {
                         do throws(APIError) {
                             try await self.admit(request)
-                        } catch {
+                        } catch where error.status == .unauthorized || error.status == .forbidden {
                             client.end(error)
+                        } catch {
+                            // The store could not say (busy, failing): the credential is checked again next time.
+                            logger.warning("live tail: credential not checked", metadata: ["error.message": "\(error.message)"])
                         }
                     }
                     client.poke()

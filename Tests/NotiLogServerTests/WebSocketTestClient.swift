@@ -25,6 +25,8 @@ final class WebSocketTestClient: @unchecked Sendable {
 
     let socket: TestSocket
     private var buffer: [UInt8] = []
+    /// The fragments read so far of a text message whose last fragment has not come (kept across time-outs).
+    private var partial: [UInt8] = []
     private(set) var closed = false
 
     private init(socket: TestSocket) {
@@ -124,7 +126,6 @@ final class WebSocketTestClient: @unchecked Sendable {
     /// The next text message (answering pings on the way), the server's close, or `.timeout`.
     func next(seconds: Double = 20) throws -> Message {
         let deadline = Date().addingTimeInterval(seconds)
-        var text: [UInt8] = []
         while true {
             guard let f = frame(until: deadline) else {
                 if Date() >= deadline { return .timeout }
@@ -133,8 +134,11 @@ final class WebSocketTestClient: @unchecked Sendable {
             }
             switch f.opcode {
             case 0x1, 0x0:
-                text += f.payload
-                if f.fin { return .text(String(decoding: text, as: UTF8.self)) }
+                partial += f.payload
+                if f.fin {
+                    defer { partial.removeAll() }
+                    return .text(String(decoding: partial, as: UTF8.self))
+                }
             case 0x8:
                 closed = true
                 let code = f.payload.count >= 2 ? Int(f.payload[0]) << 8 | Int(f.payload[1]) : nil
@@ -153,6 +157,12 @@ final class WebSocketTestClient: @unchecked Sendable {
     func nextJSON(seconds: Double = 20) throws -> [String: Any]? {
         guard case .text(let text) = try next(seconds: seconds) else { return nil }
         return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    }
+
+    /// Sets the socket's receive buffer (the window it offers grows with it as the client reads).
+    func setReceiveBuffer(_ bytes: Int32) {
+        var size = bytes
+        setsockopt(socket.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// A masked frame, as a client must send.
