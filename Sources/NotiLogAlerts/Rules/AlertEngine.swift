@@ -104,8 +104,7 @@ public struct AlertEngine: Sendable {
         // record to record.
         var tokens = MessageTokens()
         var groups = RecordGroups(shapes: index.shapeCount)
-        let isAbsence = index.isAbsence
-        let isState = index.isState
+        let kinds = index.kinds
         var arrivals = BatchArrivals(rules: index.hasAbsence ? runtimes.count : 0)
         // The record boxes made in this batch, by record, for the absence groups' newest records at its end.
         var boxes: [KeptRecord?] = index.hasAbsence ? Array(repeating: nil, count: records.count) : []
@@ -141,9 +140,9 @@ public struct AlertEngine: Sendable {
                     }
                     guard matchers.matches(i, stored.record, sharing: &tokens) else { continue }
                     // A state rule without a query matches every record; it acts only on service reports.
-                    if isState[i] && !ServiceReport.mayDescribe(stored.record) { continue }
+                    if kinds[i] == .state && !ServiceReport.mayDescribe(stored.record) { continue }
                     let shape = index.groupShapes[i]
-                    if isAbsence[i] {
+                    if kinds[i] == .absence {
                         // Noted now, applied once per group at the end of the batch; an open alert resolves now.
                         let group = groups.values(shape) {
                             RuleRuntime.groupValues(of: stored.record, index.shapeFields[shape].fields, names: index.shapeFields[shape].names)

@@ -19,11 +19,10 @@ struct RuleIndex: Sendable {
     let shapeCount: Int
     /// Each shape's `group_by` fields and their names.
     let shapeFields: [(fields: [RuleField], names: [String])]
-    /// Which rules are absence rules (their arrivals are applied once per group and batch: `BatchArrivals`).
-    let isAbsence: [Bool]
+    /// Each rule's kind: absence rules' arrivals are applied once per group and batch (`BatchArrivals`), state
+    /// rules act only on service reports (`ServiceReport.mayDescribe`).
+    let kinds: [Rule.Kind]
     let hasAbsence: Bool
-    /// Which rules are state rules (they act only on service reports: `ServiceReport.mayDescribe`).
-    let isState: [Bool]
     private static let none: [Int] = []
 
     init(_ runtimes: [RuleRuntime]) {
@@ -37,15 +36,8 @@ struct RuleIndex: Sendable {
         }
         shapeCount = shapes.count
         shapeFields = fields
-        isAbsence = runtimes.map { rt in
-            if case .absence = rt.rule.condition { return true }
-            return false
-        }
-        hasAbsence = isAbsence.contains(true)
-        isState = runtimes.map { rt in
-            if case .state = rt.rule.condition { return true }
-            return false
-        }
+        kinds = runtimes.map(\.rule.condition.kind)
+        hasAbsence = kinds.contains(.absence)
         let queries = runtimes.map { QueryPlanner.cheapFirst($0.rule.query) }
         // A rule has no `now` of its own: as before, relative times in its query count from the epoch.
         matchers = QueryMatchers(queries, now: SyslogTimestamp(seconds: 0))

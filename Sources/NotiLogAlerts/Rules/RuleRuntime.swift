@@ -97,8 +97,8 @@ struct RuleRuntime: Sendable {
 
     // MARK: Records
 
-    /// A record the rule's query matched. `groups` holds the record's group values for the rules that matched it
-    /// so far (`shape` is this rule's `group_by` in it).
+    /// A record the rule's query matched (any kind but absence). `groups` holds the record's group values for the
+    /// rules that matched it so far (`shape` is this rule's `group_by` in it).
     mutating func handle(
         _ stored: StoredRecord, _ box: inout KeptRecord?, now: Nanos, index: Int, groups: inout RecordGroups, shape: Int,
         _ sink: inout ChangeSink
@@ -137,12 +137,7 @@ struct RuleRuntime: Sendable {
             }
 
         case .absence:
-            // `AlertEngine.process` defers the group's arrival to the end of the batch (`arrived`); this is the
-            // same, one record at a time.
-            let group = groups.values(shape) { groupValues(of: record) }
-            let t = record.receivedAt.nanosecondsSinceEpoch
-            arrived(group, at: t, newest: kept)
-            absenceEnded(group, kept, at: t, now: now, &sink)
+            preconditionFailure("absence rules take their records in AlertEngine.process (BatchArrivals, absenceEnded)")
 
         case .state(let states, let limit):
             guard let report = ServiceReport(record) else { return }
