@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Yams
 
 /// What `GET /api/v1/alerts` and `/rules` and `/silences` answer, as the commands print them.
 struct AlertList: Decodable {
@@ -351,16 +352,21 @@ struct RulesCommand: ParsableCommand {
         return text
     }
 
-    /// The `name:` of a one-rule definition, for `--replace` (the server checks the rest).
+    /// The `name:` of a one-rule definition (a rule mapping, a one-item list, or a `rules:` list), for
+    /// `--replace`; the server checks the rest.
     static func nameOf(_ text: String) throws -> String {
-        for line in text.split(whereSeparator: \.isNewline) {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            for prefix in ["name:", "- name:"] where t.hasPrefix(prefix) {
-                let value = t.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-                if !value.isEmpty { return value }
-            }
+        var node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ValidationError("the definition is not valid YAML: \(error)")
         }
-        throw ValidationError("the definition has no name: line")
+        if case .mapping(let map)? = node, let list = map["rules"] { node = list }
+        if case .sequence(let items)? = node { node = items.first }
+        guard case .mapping(let map)? = node, let name = map["name"]?.string, !name.isEmpty else {
+            throw ValidationError("the definition names no rule (no name:)")
+        }
+        return name
     }
 
     static func print(_ result: RuleTestResult) {

@@ -159,6 +159,20 @@ struct NotiLogCtlTests {
         #expect(list.stdout.contains("ssh-brute-force") && list.stdout.contains(" api "), "\(list)")
         let shown = try await server.ctl(["rules", "show", "ssh-brute-force"])
         #expect(shown.status == 0 && shown.stdout.contains("threshold: 5") && shown.stdout.contains("window: 1m"), "\(shown)")
+        // --replace finds the rule's name in any form of one-rule definition (here a flow mapping in a rules:
+        // list, after a description that looks like a name: line).
+        try """
+            rules:
+              - {description: "name: not-this-one", name: ssh-brute-force, kind: threshold, query: 'app:sshd "Failed password"',
+                 threshold: 5, window: 2m, group_by: [host]}
+            """.write(toFile: file + ".new", atomically: true, encoding: .utf8)
+        let replaced = try await server.ctl(["rules", "add", "--replace", file + ".new"])
+        #expect(replaced.status == 0 && replaced.stdout.contains("rule ssh-brute-force replaced"), "\(replaced)")
+        #expect(try await server.ctl(["rules", "show", "ssh-brute-force"]).stdout.contains("window: 2m"))
+        try "kind: match\nquery: app:x\n".write(toFile: file + ".nameless", atomically: true, encoding: .utf8)
+        let nameless = try await server.ctl(["rules", "add", "--replace", file + ".nameless"])
+        #expect(nameless.status != 0 && nameless.stderr.contains("names no rule"), "\(nameless)")
+        #expect(try await server.ctl(["rules", "add", "--replace", file]).status == 0)
         let byName = try await server.ctl(["rules", "test", "ssh-brute-force", "--since", "1h", "--json"])
         let replay = try Self.json(byName.stdout)
         #expect(byName.status == 0 && replay["fired"] as? Int == 1, "\(byName)")
