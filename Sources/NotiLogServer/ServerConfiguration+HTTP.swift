@@ -118,6 +118,8 @@ public struct HTTPSettings: Sendable {
     public var sessions = UserAuthority.Configuration()
     /// For the first start's `admin` (from `NOTILOG_ADMIN_PASSWORD`); nil: a random one, written to a file.
     public var adminPassword: String?
+    /// How often an open live tail's credential is checked again.
+    public var tailCredentialRecheck: Duration = .seconds(60)
 
     public init(tls: TLSConfiguration? = nil, certFile: String? = nil, sessions: UserAuthority.Configuration = UserAuthority.Configuration()) {
         self.tls = tls

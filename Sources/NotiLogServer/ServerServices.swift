@@ -140,10 +140,12 @@ public func buildServices(
     let alertingSources = AlertingSources(
         store: store, service: alerting, catalog: catalog, channels: channels.mapValues(\.type), testChannel: testChannel)
 
+    var apiConfiguration = APIServer.Configuration(
+        host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current, tls: settings.httpSettings.tls,
+        publicURL: settings.alerting.publicURL)
+    apiConfiguration.tailCredentialRecheck = settings.httpSettings.tailCredentialRecheck
     let api = APIServer(
-        configuration: .init(
-            host: settings.http.host, port: settings.http.port, version: NotiLogVersion.current, tls: settings.httpSettings.tls,
-            publicURL: settings.alerting.publicURL),
+        configuration: apiConfiguration,
         sources: .init(
             store: store, pipeline: pipeline, listeners: listeners, maintenance: maintenance, storePath: store.path, alerting: alertingSources,
             parsers: settings.parsers),

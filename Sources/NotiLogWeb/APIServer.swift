@@ -26,6 +26,8 @@ public final class APIServer: Service {
         /// `Host` header's (a proxy may rewrite `Host`), and an https one makes session cookies `Secure` behind a
         /// proxy that ends TLS.
         public var publicURL: String?
+        /// How often an open live tail's credential is checked again (a revoked token or ended session closes it).
+        public var tailCredentialRecheck: Duration = .seconds(60)
 
         public init(host: String, port: Int, version: String, tls: TLSConfiguration? = nil, publicURL: String? = nil) {
             self.host = host

@@ -62,8 +62,6 @@ struct TailRoutes: Sendable {
     static let bytesPerMessage = 512 * 1024
     /// Frames of a longer message are sent as fragments of this size (clients' default frame limit is 16 KiB).
     static let fragmentSize = 1 << 14
-    /// How often a connection's credential is checked again.
-    static let recheckSeconds = 60
 
     static func parameters(_ request: Request) throws(APIError) -> Parameters {
         let p = APIRoutes.parameters(request)
@@ -158,12 +156,13 @@ struct TailRoutes: Sendable {
                 for try await _ in inbound {}
             }
             // A clock for the statistics, and the credential checked again now and then.
+            let recheck = api.server.configuration.tailCredentialRecheck
             group.addTask {
-                var seconds = 0
+                var checked = ContinuousClock.now
                 while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
-                    seconds += 1
-                    if seconds % Self.recheckSeconds == 0 {
+                    try await Task.sleep(for: min(.seconds(1), recheck))
+                    if ContinuousClock.now - checked >= recheck {
+                        checked = ContinuousClock.now
                         do throws(APIError) {
                             try await self.admit(request)
                         } catch where error.status == .unauthorized || error.status == .forbidden {

@@ -31,13 +31,16 @@ struct TailTests {
         }
     }
 
-    static func start(_ dir: TemporaryDirectory, adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Running {
+    static func start(
+        _ dir: TemporaryDirectory, credentialRecheck: Duration? = nil, adjust: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> Running {
         var c = ServerConfiguration(
             dataDir: dir.path, listeners: [.init(tcp: "127.0.0.1:0")], http: "127.0.0.1:0", ingest: .init(batchDelay: "20ms"), timeZone: "UTC")
         c.adminPassword = SessionTests.adminPassword
         adjust(&c)
         var resolved = try c.resolved()
         resolved.httpSettings.sessions.passwordCost = 4
+        if let credentialRecheck { resolved.httpSettings.tailCredentialRecheck = credentialRecheck }
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let services = try await buildServices(settings: resolved, logger: logger)
         let group = services.serviceGroup(logger: logger)
@@ -260,6 +263,26 @@ struct TailTests {
         #expect(try await Self.read(recent, into: &recentStream) { $0.records.count >= 6 })
         #expect(recentStream.messages.last == "seq after")
         recent.close()
+        try await server.stop()
+    }
+
+    /// An open tail's credential is checked again now and then: a revoked token is told and closed (4401).
+    @Test func aTailWhoseTokenIsRevokedIsToldAndClosed() async throws {
+        let dir = TemporaryDirectory()
+        let server = try await Self.start(dir, credentialRecheck: .milliseconds(200))
+        let read = try await server.admin.request("POST", "/api/v1/tokens", body: #"{"name":"grafana","scope":"read"}"#)
+        let token = try #require(read.json["token"] as? String), id = try #require(read.json["id"] as? Int)
+        let client = try #require(try await Self.connect(server, headers: [("Authorization", "Bearer \(token)")]).1)
+        var stream = Stream()
+        #expect(try await Self.read(client, into: &stream) { !$0.live.isEmpty })
+        // Still open after several checks while the token is valid.
+        try Self.send([Self.line("app", "before")], port: server.tcp)
+        #expect(try await Self.read(client, into: &stream) { $0.messages.contains("before") && $0.stats.count >= 2 })
+        #expect(stream.close == nil)
+        #expect(try await server.admin.request("DELETE", "/api/v1/tokens/\(id)").status == 200)
+        #expect(try await Self.read(client, into: &stream) { $0.close != nil })
+        #expect((stream.errors.last?["error"] as? [String: Any])?["code"] as? String == "unauthorized", "\(stream.errors)")
+        #expect(stream.close == .close(code: 4401, reason: "unauthorized"), "\(String(describing: stream.close))")
         try await server.stop()
     }
 
