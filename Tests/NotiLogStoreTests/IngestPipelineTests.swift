@@ -63,15 +63,24 @@ struct IngestPipelineTests {
         #expect(try await Self.count(store) == 300)
     }
 
-    @Test func waitingForCapacityWaitsUntilTheRecordsFit() async throws {
-        let dir = TemporaryDirectory()
+    /// A pipeline over a closed `GatedStore` whose writer already holds its first batch (`held` records) at the
+    /// gate, so that what is offered next stays queued until the store opens.
+    static func heldAtTheGate(
+        _ dir: TemporaryDirectory, capacity: Int, batchSize: Int, held: Int
+    ) async throws -> (GatedStore, IngestPipeline, Task<Void, Error>) {
         let store = GatedStore(try SQLiteLogStore(directory: dir.path))
         store.close()
-        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 50, maxBatchDelay: .milliseconds(1)))
+        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: capacity, batchSize: batchSize, maxBatchDelay: .milliseconds(1)))
         let runner = Task { try await pipeline.run() }
-        // The writer holds one batch of 50 (its insert waits at the gate); 95 more fill the queue but for 5 slots.
-        #expect(pipeline.offer(Self.records(50)) == .accepted)
+        #expect(pipeline.offer(Self.records(held)) == .accepted)
         while pipeline.counters.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        return (store, pipeline, runner)
+    }
+
+    @Test func waitingForCapacityWaitsUntilTheRecordsFit() async throws {
+        let dir = TemporaryDirectory()
+        // The writer holds one batch of 50 (its insert waits at the gate); 95 more fill the queue but for 5 slots.
+        let (store, pipeline, runner) = try await Self.heldAtTheGate(dir, capacity: 100, batchSize: 50, held: 50)
         #expect(pipeline.offer(Self.records(95, from: 50)) == .accepted)
         #expect(pipeline.offer(Self.records(20, from: 145)) == .full)
         let done = Mutex(false)
@@ -94,13 +103,8 @@ struct IngestPipelineTests {
     /// offer (its connection closed and handed its records over) must not leave the next waiting for good.
     @Test func aProducerThatWakesAndDoesNotOfferDoesNotStrandTheNext() async throws {
         let dir = TemporaryDirectory()
-        let store = GatedStore(try SQLiteLogStore(directory: dir.path))
-        store.close()
-        let pipeline = IngestPipeline(store: store, configuration: .init(queueCapacity: 100, batchSize: 100, maxBatchDelay: .milliseconds(1)))
-        let runner = Task { try await pipeline.run() }
         // The writer holds one batch at the gate; a second fills the queue.
-        #expect(pipeline.offer(Self.records(100)) == .accepted)
-        while pipeline.counters.queued > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let (store, pipeline, runner) = try await Self.heldAtTheGate(dir, capacity: 100, batchSize: 100, held: 100)
         #expect(pipeline.offer(Self.records(100, from: 100)) == .accepted)
         // Two producers wait for room for 60 each: the batch that empties the queue has room for one of them.
         let woken = Mutex(0)
