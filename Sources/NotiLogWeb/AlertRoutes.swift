@@ -102,15 +102,20 @@ struct AlertRoutes: Sendable {
             return n
         }
         let state = p["state"] ?? ""
-        let exact = AlertRowState(rawValue: state)
-        guard exact != nil || ["", "all", "open", "closed"].contains(state) else {
-            throw APIError.invalidParameter(
-                "state", "expected open (pending, firing), closed (resolved, cancelled), all, or one of pending, firing, resolved, "
-                    + "cancelled; got '\(state.prefix(40))'")
+        let states: Set<AlertRowState>?
+        switch state {
+        case "", "all": states = nil
+        case "open": states = AlertFilter.open
+        case "closed": states = AlertFilter.closed
+        default:
+            guard let one = AlertRowState(rawValue: state) else {
+                throw APIError.invalidParameter(
+                    "state", "expected open (pending, firing), closed (resolved, cancelled), all, or one of pending, firing, resolved, "
+                        + "cancelled; got '\(state.prefix(40))'")
+            }
+            states = [one]
         }
-        let filter = AlertFilter(
-            openOnly: state == "open", closedOnly: state == "closed", state: exact, rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 },
-            before: before, limit: limit + 1)
+        let filter = AlertFilter(states: states, rule: p["rule"].flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit + 1)
         do {
             var rows = try await alerting.store.alerts(filter)
             let more = rows.count > limit

@@ -27,11 +27,11 @@ struct AlertingServiceTests {
 
     static func waitForOpenAlerts(_ store: SQLiteLogStore, _ n: Int) async throws -> [AlertRow] {
         for _ in 0..<600 {
-            let open = try await store.alerts(AlertFilter(openOnly: true))
+            let open = try await store.alerts(AlertFilter(states: AlertFilter.open))
             if open.count >= n { return open }
             try await Task.sleep(for: .milliseconds(50))
         }
-        return try await store.alerts(AlertFilter(openOnly: true))
+        return try await store.alerts(AlertFilter(states: AlertFilter.open))
     }
 
     /// Offers records of `host` until the service has started (its first save), then waits for the alert they open.
@@ -117,7 +117,7 @@ struct AlertingServiceTests {
         _ = await serviceTask.result
 
         #expect(try await store.engineState()?.processedUpTo == newest)
-        let alert = try #require(try await store.alerts(AlertFilter(openOnly: true)).first)
+        let alert = try #require(try await store.alerts(AlertFilter(states: AlertFilter.open)).first)
         // Every record the engine saw is counted (those committed before it started are not its own).
         let seen = service.counters.processedRecords + service.counters.caughtUpRecords
         #expect(alert.count == Int(seen) && seen >= 6, "\(alert.count) of \(seen)")

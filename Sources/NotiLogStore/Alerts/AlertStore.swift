@@ -159,24 +159,20 @@ public struct AlertRow: Sendable, Hashable {
 }
 
 public struct AlertFilter: Sendable, Hashable {
-    /// Only open (pending, firing) alerts.
-    public var openOnly: Bool
-    /// Only closed (resolved, cancelled) alerts.
-    public var closedOnly: Bool
-    /// Only alerts in this state.
-    public var state: AlertRowState?
+    /// Only alerts in these states (nil: any).
+    public var states: Set<AlertRowState>?
     public var rule: String?
     /// Alerts with an id below this (keyset pagination, newest first).
     public var before: Int64?
     public var limit: Int
 
-    public init(
-        openOnly: Bool = false, closedOnly: Bool = false, state: AlertRowState? = nil, rule: String? = nil, before: Int64? = nil,
-        limit: Int = 100
-    ) {
-        self.openOnly = openOnly
-        self.closedOnly = closedOnly
-        self.state = state
+    /// Pending and firing.
+    public static let open = Set(AlertRowState.allCases.filter(\.isOpen))
+    /// Resolved and cancelled.
+    public static let closed = Set(AlertRowState.allCases.filter { !$0.isOpen })
+
+    public init(states: Set<AlertRowState>? = nil, rule: String? = nil, before: Int64? = nil, limit: Int = 100) {
+        self.states = states
         self.rule = rule
         self.before = before
         self.limit = limit

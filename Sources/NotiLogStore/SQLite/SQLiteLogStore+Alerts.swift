@@ -159,11 +159,10 @@ extension SQLiteLogStore: AlertStore {
     public func alerts(_ filter: AlertFilter) async throws(StoreError) -> [AlertRow] {
         var sql = "SELECT \(Self.alertColumns) FROM alerts WHERE 1"
         var arguments: [DatabaseValue] = []
-        if filter.openOnly { sql += " AND state IN ('pending', 'firing')" }
-        if filter.closedOnly { sql += " AND state IN ('resolved', 'cancelled')" }
-        if let state = filter.state {
-            sql += " AND state = ?"
-            arguments.append(state.rawValue.databaseValue)
+        if let states = filter.states {
+            // The states' names are this enum's, written as literals in its order so that the open-alerts index
+            // (WHERE state IN ('pending', 'firing')) still applies.
+            sql += " AND state IN (" + AlertRowState.allCases.filter(states.contains).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
         }
         if let rule = filter.rule {
             sql += " AND rule = ?"
