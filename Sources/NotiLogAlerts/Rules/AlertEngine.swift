@@ -149,9 +149,7 @@ public struct AlertEngine: Sendable {
                         }
                         let t = stored.record.receivedAt.nanosecondsSinceEpoch
                         arrivals.note(rule: i, group: groups.id(shape), record: k, at: t)
-                        if runtimes[i].hasOpenAlert(group) {
-                            runtimes[i].absenceEnded(group, box(k, &kept), at: t, now: nowNs, &sink)
-                        }
+                        runtimes[i].absenceEnded(group, { box(k, &kept) }, at: t, now: nowNs, &sink)
                         continue
                     }
                     runtimes[i].handle(stored, &kept, now: nowNs, index: i, groups: &groups, shape: shape, &sink)

@@ -210,16 +210,11 @@ struct RuleRuntime: Sendable {
         absenceDue = min(absenceDue, lastSeen &+ window.nanoseconds)
     }
 
-    /// Whether an absence group has an open alert (which a record arriving resolves).
-    @inline(__always)
-    func hasOpenAlert(_ group: GroupValues) -> Bool {
-        !alerts.isEmpty && alerts[group] != nil
-    }
-
-    /// A record arrived in an absence group: its open alert, if any, resolves.
-    mutating func absenceEnded(_ group: GroupValues, _ kept: KeptRecord, at t: Nanos, now: Nanos, _ sink: inout ChangeSink) {
-        guard hasOpenAlert(group) else { return }
-        alerts[group]!.keepLatest(kept)
+    /// A record arrived in an absence group: its open alert, if any, resolves (`kept` is asked for only then).
+    mutating func absenceEnded(_ group: GroupValues, _ kept: () -> KeptRecord, at t: Nanos, now: Nanos, _ sink: inout ChangeSink) {
+        // Most records find no open alert: no hashing then.
+        guard !alerts.isEmpty, alerts[group] != nil else { return }
+        alerts[group]!.keepLatest(kept())
         alerts[group]!.lastSeen = t
         close(group, now: now, reason: "a matching record arrived", &sink)
     }
