@@ -49,12 +49,17 @@ struct AlertingServiceTests {
         return (store, IngestPipeline(store: store, configuration: .init(maxBatchDelay: .milliseconds(5))))
     }
 
+    /// The service with `rules()`, running until its task is cancelled.
+    static func startService(_ store: SQLiteLogStore, _ pipeline: IngestPipeline) throws -> (AlertingService, Task<Void, Error>) {
+        let service = AlertingService(rules: try rules(), store: store, pipeline: pipeline, delivery: nil)
+        return (service, Task { try await service.run() })
+    }
+
     @Test func recordsTheStreamSkippedAreReadFromTheStoreAndOnlyOnce() async throws {
         let dir = TemporaryDirectory()
         let (store, pipeline) = try Self.storeAndPipeline(dir)
-        let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
         let pipelineTask = Task { try await pipeline.run() }
-        let serviceTask = Task { try await service.run() }
+        let (_, serviceTask) = try Self.startService(store, pipeline)
         // Started: its mark is the newest id (none yet).
         try await Self.warmUp(store, pipeline, host: "warm-up")
 
@@ -76,8 +81,7 @@ struct AlertingServiceTests {
         let dir = TemporaryDirectory()
         let (store, pipeline) = try Self.storeAndPipeline(dir)
         let pipelineTask = Task { try await pipeline.run() }
-        let first = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
-        var serviceTask = Task { try await first.run() }
+        var (_, serviceTask) = try Self.startService(store, pipeline)
         try await Self.warmUp(store, pipeline, host: "first")
         serviceTask.cancel()
         _ = await serviceTask.result
@@ -86,8 +90,7 @@ struct AlertingServiceTests {
         #expect(pipeline.offer([Self.record("while-down")]) == .accepted)
         for _ in 0..<600 where try await store.count() < 2 { try await Task.sleep(for: .milliseconds(20)) }
 
-        let second = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
-        serviceTask = Task { try await second.run() }
+        (_, serviceTask) = try Self.startService(store, pipeline)
         let open = try await Self.waitForOpenAlerts(store, 2)
         #expect(open.contains { $0.groupKey == "host=\"while-down\"" }, "\(open.map(\.groupKey))")
         serviceTask.cancel()
@@ -102,8 +105,7 @@ struct AlertingServiceTests {
         let dir = TemporaryDirectory()
         let (store, pipeline) = try Self.storeAndPipeline(dir)
         let pipelineTask = Task { try await pipeline.run() }
-        let service = AlertingService(rules: try Self.rules(), store: store, pipeline: pipeline, delivery: nil)
-        let serviceTask = Task { try await service.run() }
+        let (service, serviceTask) = try Self.startService(store, pipeline)
         try await Self.warmUp(store, pipeline, host: "web-1")
         // Updates of a firing alert wait for the next save (every 5 s); the service stops before it.
         #expect(pipeline.offer((0..<5).map { _ in Self.record("web-1") }) == .accepted)
