@@ -436,8 +436,6 @@ if wants search; then
     fi
   } | report
 fi
-echo >&2
-say "figures also in $results; load at the end $(load_line)"
 
 # MARK: 4. the rule engine's cost on ingest
 # The same TCP load over one connection into a server without rules and into one with BENCH_RULES (200) rules,
@@ -482,3 +480,6 @@ if wants rules; then
     echo "Target: $n_rules rules cost < 20 % of throughput: $(awk -v c="$median_cost" 'BEGIN { print (c < 20 ? "met" : "MISSED") }')"
   } | report
 fi
+
+echo >&2
+say "figures also in $results; load at the end $(load_line)"
